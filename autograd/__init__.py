@@ -1,0 +1,26 @@
+"""chainrule's scalar autograd engine: `Value`, the backward pass, and views of the graph."""
+
+from .check import GradcheckError, gradcheck, numerical_grad
+from .functional import grad, hessian
+from .graph import backward, gradients, topological_order, zero_grad
+from .mode import is_grad_enabled, no_grad, scope
+from .value import Constant, Parameter, Value, local_grads
+
+__all__ = [
+    "Value",
+    "Constant",
+    "Parameter",
+    "backward",
+    "gradients",
+    "topological_order",
+    "zero_grad",
+    "local_grads",
+    "no_grad",
+    "is_grad_enabled",
+    "scope",
+    "grad",
+    "hessian",
+    "numerical_grad",
+    "gradcheck",
+    "GradcheckError",
+]

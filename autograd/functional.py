@@ -1,0 +1,32 @@
+"""Gradients of plain functions of floats: ``grad(f)(x, y)`` and ``hessian(f)(x, y)``."""
+
+from .check import analytic_grad
+from .graph import gradients
+from .value import Value
+
+
+def grad(f):
+    """A function that returns the gradient of the scalar function ``f`` at its float arguments.
+
+    One argument gives a float; several give a tuple of floats, one per argument.
+    """
+
+    def gradient(*xs):
+        grads = analytic_grad(f, *xs)
+        return grads[0] if len(grads) == 1 else tuple(grads)
+
+    return gradient
+
+
+def hessian(f):
+    """A function that returns the matrix of second derivatives of ``f`` (a list of row lists)."""
+
+    def second_derivatives(*xs):
+        leaves = [Value(x) for x in xs]
+        out = f(*leaves)
+        if not isinstance(out, Value):
+            return [[0.0] * len(leaves) for _ in leaves]
+        firsts = gradients(out, leaves, create_graph=True)
+        return [[float(g) for g in gradients(first, leaves)] for first in firsts]
+
+    return second_derivatives

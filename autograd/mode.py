@@ -1,0 +1,44 @@
+"""Per-thread recording state: whether operations record a graph, and the current scope tag."""
+
+import threading
+from contextlib import contextmanager
+
+
+class _Mode(threading.local):
+    # Class attributes are each thread's starting values.
+    enabled = True  # operations record their parents
+    scope = ()  # names of the modules computing right now, outermost first
+
+
+mode = _Mode()
+
+
+@contextmanager
+def no_grad():
+    """Operations inside record no graph: results are plain leaves. Per thread, so it is thread-safe."""
+    before = mode.enabled
+    mode.enabled = False
+    try:
+        yield
+    finally:
+        mode.enabled = before
+
+
+def is_grad_enabled():
+    """True when operations in this thread record a graph."""
+    return mode.enabled
+
+
+@contextmanager
+def scope(name):
+    """Tag every value created inside with ``name`` (nested scopes give a path).
+
+    Views such as ``draw_dot(collapse=...)`` group nodes by this tag; ``nn`` sets it while a module
+    computes, so the engine never needs to know what a neuron or a layer is.
+    """
+    before = mode.scope
+    mode.scope = before + (str(name),)
+    try:
+        yield
+    finally:
+        mode.scope = before
