@@ -13,8 +13,8 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
-	$(PY) -m pip install --quiet "chainrule[bench]" -e ".[bench]"
-	$(PY) benchmarks/run.py
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
