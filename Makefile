@@ -10,7 +10,7 @@ demo: $(STAMP)
 	$(PY) -m autograd
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --nbmake --nbmake-kernel=python3 tests notebooks
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
