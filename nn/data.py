@@ -138,11 +138,12 @@ def check_dataset(X, y):
 # Generators
 
 
-def _check_size(n, k):
+def _check_size(n, k, per="class"):
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n must be an int (the number of examples), got {n!r}")
     if n < k:
-        raise ValueError(f"n={n} is too small: need at least {k} (one example per class)")
+        why = f" (one example per {per})" if per else ""
+        raise ValueError(f"n={n} is too small: need at least {k}{why}")
     return int(n)
 
 
@@ -180,7 +181,7 @@ def xor(n=200, noise=0.1, seed=0):
 
     With `n=4, noise=0` this is the truth table itself (in shuffled order).
     """
-    n, noise, rng = _check_size(n, 4), _check_noise(noise), _rng(seed)
+    n, noise, rng = _check_size(n, 4, "corner"), _check_noise(noise), _rng(seed)
     corners = [(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]
     points, labels = [], []
     for (a, b), m in zip(corners, _counts(n, 4)):
@@ -291,7 +292,7 @@ def regression(n=100, noise=0.1, seed=0):
 
     X is `[[x], ...]` in increasing x, y a list of floats (so `plot(X, y)` draws the curve).
     """
-    n, noise, rng = _check_size(n, 2), _check_noise(noise), _rng(seed)
+    n, noise, rng = _check_size(n, 1, per=None), _check_noise(noise), _rng(seed)
     xs = _spaced(n, -1.0, 1.0)
     y = [math.sin(math.pi * x) + (rng.gauss(0.0, noise) if noise else 0.0) for x in xs]
     return [[x] for x in xs], y

@@ -185,6 +185,7 @@ def test_regression_curve():
     "call, error, words",
     [
         (lambda: moons(n=1), ValueError, "n=1 is too small"),
+        (lambda: xor(n=3), ValueError, "one example per corner"),
         (lambda: spiral(n=4, k=5), ValueError, "at least 5"),
         (lambda: spiral(k=0), ValueError, "k must be"),
         (lambda: moons(n=10.5), TypeError, "n must be an int"),
@@ -277,7 +278,9 @@ def _ids(rows):
     return [int(r[0]) for r in rows]
 
 
-@pytest.mark.parametrize("test_size, n_test", [(0.2, 20), (0.25, 25), (0.333, 33), (7, 7), (99, 99)])
+@pytest.mark.parametrize(
+    "test_size, n_test", [(0.2, 20), (0.25, 25), (0.333, 33), (7, 7), (99, 99)]
+)
 def test_split_sizes_are_disjoint_and_cover_everything(test_size, n_test):
     X = [[i, -i] for i in range(100)]  # a learner's own data; row i holds i
     y = [i % 3 for i in range(100)]
