@@ -275,13 +275,16 @@ def yin_yang(n=300, noise=0.0, seed=0, dot_radius=0.18):
         raise ValueError(f"dot_radius must be between 0 and 0.5, got {dot_radius!r}")
     wanted = _counts(n, 3)
     found = [[], [], []]
-    while any(len(f) < w for f, w in zip(found, wanted)):
+    while len(found[0]) < wanted[0] or len(found[1]) < wanted[1]:  # rejection in the disc
         x, y = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
-        if x * x + y * y > 1.0:
-            continue
-        c = _yin_yang_class(x, y, dot_radius)
-        if len(found[c]) < wanted[c]:
-            found[c].append([x, y])
+        if x * x + y * y <= 1.0:
+            c = _yin_yang_class(x, y, dot_radius)
+            if c < 2 and len(found[c]) < wanted[c]:
+                found[c].append([x, y])
+    for _ in range(wanted[2]):  # uniform in one of the two (equal) dots
+        r, a = dot_radius * math.sqrt(rng.random()), rng.uniform(0.0, 2 * math.pi)
+        cy = 0.5 if rng.random() < 0.5 else -0.5
+        found[2].append([r * math.cos(a), cy + r * math.sin(a)])
     points = found[0] + found[1] + found[2]
     labels = [0] * wanted[0] + [1] * wanted[1] + [2] * wanted[2]
     return _finish(points, labels, noise, rng)
