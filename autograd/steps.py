@@ -265,25 +265,19 @@ class Steps(Sequence):
         """One `Frame` per step, each with the values and gradients known after it."""
         values, grads = {}, {}
         for step in self:
-            if step.kind == "inputs":
-                values = {n: n.data for n in step.highlight}
-            elif step.kind == "value":
-                values[step.node] = step.node.data
-            else:
-                values = None  # the backward pass starts once every value is known
-                for u in step.updates:
-                    grads[u.parent] = u.after
+            values = _advance(step, values, grads)
             yield Frame(step, None if values is None else dict(values), dict(grads), step.highlight)
 
     def frame(self, i):
-        """The `Frame` of step ``i`` (negative counts from the end)."""
+        """The `Frame` of step ``i`` (negative counts from the end), replayed from the first step."""
         n = len(self)
         if not -n <= i < n:
             raise IndexError(f"step {i} is out of range: there are {n} steps (0 to {n - 1})")
         i %= n
-        for k, frame in enumerate(self.frames()):
-            if k == i:
-                return frame
+        values, grads = {}, {}
+        for step in self._steps[: i + 1]:
+            values = _advance(step, values, grads)
+        return Frame(self[i], values, grads, self[i].highlight)
 
     # ---- text -------------------------------------------------------------------------------------
     def table(self):
@@ -360,6 +354,19 @@ def backward_steps(root, grad=1.0, digits=6):
         step.updates = tuple(updates)
         steps._add(step)
     return steps
+
+
+def _advance(step, values, grads):
+    """Apply one step to the values and gradients known so far (``grads`` in place); returns the
+    values, None once the backward pass has begun (every value is known by then)."""
+    if step.kind == "inputs":
+        return {n: n.data for n in step.highlight}
+    if step.kind == "value":
+        values[step.node] = step.node.data
+        return values
+    for u in step.updates:
+        grads[u.parent] = u.after
+    return None
 
 
 def _unique(nodes):

@@ -320,6 +320,10 @@ def test_frames_fill_in_values_then_gradients():
     assert frames[4].values is None and frames[4].grads == {v["L"]: 1.0}
     assert set(frames[5].grads) == {v["L"], v["d"], v["f"]}
     assert frames[5].highlight == (v["L"], v["d"], v["f"])
+    for i, frame in enumerate(frames):  # random access replays to the same state
+        again = both.frame(i)
+        assert (again.step, again.values, again.grads, again.highlight) == (
+            frame.step, frame.values, frame.grads, frame.highlight)
     replayed = both.grads()
     assert frames[-1].grads == replayed
     assert both.frame(-1).grads == replayed and both.frame(2).highlight == frames[2].highlight
