@@ -59,7 +59,7 @@ def check(answer, expected, *, tol=1e-3, hint="", reveal=False, name="answer"):
     problem = _compare(answer, expected, tol)
     if problem is None:
         return Result("right", f"✓ Right: {_show(answer)}.")
-    lines = [f"✗ Not quite: you wrote {_show(answer)}; {problem}."]
+    lines = [f"✗ Not quite: you wrote {_show(answer)}, but {problem}."]
     if hint:
         lines.append(f"Hint: {hint}")
     if reveal:
@@ -93,34 +93,35 @@ def _compare(answer, expected, tol):
         got = type(answer).__name__
     if want == "sequence":
         if got != "sequence":
-            return f"expected a list of {len(expected)} values"
+            return f"a list of {len(expected)} values is expected"
         if len(answer) != len(expected):
-            return f"expected {len(expected)} values, not {len(answer)}"
+            return f"{len(expected)} values are expected, not {len(answer)}"
         wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if _compare(a, e, tol) is not None]
         if wrong:
             which = ", ".join(str(i) for i in wrong)
-            return f"item{'s' if len(wrong) > 1 else ''} {which} (counting from 0) differ"
+            return f"item{'s' if len(wrong) > 1 else ''} {which} (counting from 0) {'differ' if len(wrong) > 1 else 'differs'}"
         return None
     if want == "bool":
         if got != "bool":
-            return "expected True or False"
-        return None if answer == expected else "the other one"
+            return "True or False is expected"
+        return None if answer == expected else "it is the other one"
     if want == "text":
         if got != "text":
-            return "expected a string (in quotes)"
-        return None if answer.strip().lower() == expected.strip().lower() else "that is not it"
+            return "a string (in quotes) is expected"
+        return None if answer.strip().lower() == expected.strip().lower() else "that is not the answer"
     if got != "number":
-        return f"expected a number, not a {got}"
+        got = {"text": "string", "sequence": "list"}.get(got, got)
+        return f"a number is expected, not a {got}"
     a, e = _float(answer), _float(expected)
     if math.isnan(e):
-        return None if math.isnan(a) else "expected nan"
+        return None if math.isnan(a) else "nan is expected"
     if math.isnan(a):
         return "that is not a number (nan)"
     if abs(a - e) <= tol * max(1.0, abs(e)):
         return None
     if e != 0.0 and abs(a + e) <= tol * max(1.0, abs(e)):
-        return "the size is right but the sign is wrong"
-    return "too large" if a > e else "too small"
+        return "the sign is wrong (the size is right)"
+    return "that is too large" if a > e else "that is too small"
 
 
 def _float(x):
