@@ -1,0 +1,47 @@
+"""chainrule's neural networks: modules, losses, optimizers, datasets and training, on `autograd`.
+
+    from nn import MLP
+    model = MLP(2, [16, 16, 1])          # 2 inputs, two hidden layers of 16 (tanh), one output
+    score = model([0.5, -1.0])           # a Value: call score.backward() for every gradient
+
+See `nn.module`, `nn.losses`, `nn.optim`, `nn.schedules`, `nn.data` and `nn.train`.
+"""
+
+from . import losses, optim, schedules
+from .module import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential, manual_seed
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from .serialize import load
+from .train import History, accuracy, fit, predict
+
+
+def to_torch(model):
+    """An equivalent `torch.nn.Sequential` with the same weights (float64); see `nn.export`."""
+    from .export import to_torch
+
+    return to_torch(model)
+
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Sequential",
+    "Residual",
+    "Dropout",
+    "manual_seed",
+    "losses",
+    "optim",
+    "schedules",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "fit",
+    "predict",
+    "accuracy",
+    "History",
+    "load",
+    "to_torch",
+]

@@ -1,0 +1,219 @@
+"""Loss functions and weight penalties.
+
+Each loss takes the model's outputs (`Value`s, or plain floats for a loss with no graph) and plain
+targets, for one sample or a batch:
+
+- one sample: ``hinge(score, 1)``, ``cross_entropy([l0, l1, l2], 2)``;
+- a batch: lists of outputs and targets, ``hinge(scores, labels)``; the result is the mean over the
+  batch (``reduction="sum"`` adds them up instead).
+
+With `Value` outputs the result is a `Value` to call ``backward()`` on; with float outputs it is a
+float (handy for evaluating without building a graph).
+"""
+
+import math
+import numbers
+
+from autograd import Value
+
+REDUCTIONS = ("mean", "sum")
+
+
+# ---- helpers that work on Values and floats alike -----------------------------------------------
+def _exp(x):
+    return x.exp() if isinstance(x, Value) else math.exp(x)
+
+
+def _log(x):
+    return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def _relu(x):
+    if isinstance(x, Value):
+        return x.relu()
+    return x if x > 0.0 else 0.0
+
+
+def _total(terms):
+    """Left-to-right sum without the extra ``0 +`` node that ``sum()`` starts with."""
+    terms = iter(terms)
+    total = next(terms)
+    for term in terms:
+        total = total + term
+    return total
+
+
+def _is_number(x):
+    return isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool)
+
+
+def _number(x, what):
+    if not _is_number(x):
+        raise TypeError(f"{what} must be a number or a Value, got {type(x).__name__}: {_short(x)}")
+    return x
+
+
+def _short(x):
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _reduce(terms, reduction, name):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    if not terms:
+        raise ValueError(f"{name}: got an empty batch")
+    total = _total(terms)
+    return total / len(terms) if reduction == "mean" else total
+
+
+def _batch(outputs, targets, name):
+    """(outputs, targets) as two equal-length lists, from one sample or a batch."""
+    if isinstance(targets, (list, tuple)):
+        if not isinstance(outputs, (list, tuple)):
+            raise TypeError(f"{name}: targets are a list of {len(targets)}, so outputs must be a list too")
+        if len(outputs) != len(targets):
+            raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets; they must pair up")
+        return list(outputs), list(targets)
+    return [outputs], [targets]
+
+
+def _label_sign(label, name):
+    if not isinstance(label, numbers.Real) or isinstance(label, bool):
+        raise TypeError(f"{name}: a label must be a number (0/1 or -1/+1), got {type(label).__name__}: {label!r}")
+    return 1.0 if label > 0 else -1.0
+
+
+# ---- losses ---------------------------------------------------------------------------------------
+def mse(outputs, targets, reduction="mean"):
+    """Mean squared error: the mean of ``(output - target)**2``.
+
+    Outputs and targets pair up one to one: numbers, lists, or lists of lists (a batch of vector
+    outputs), and every element counts once in the mean.
+    """
+    pairs = []
+    stack = [(outputs, targets)]
+    while stack:
+        out, target = stack.pop()
+        if isinstance(target, (list, tuple)) or isinstance(out, (list, tuple)):
+            if not isinstance(target, (list, tuple)) or not isinstance(out, (list, tuple)):
+                raise ValueError(f"mse: output {_short(out)} and target {_short(target)} do not have the same shape")
+            if len(out) != len(target):
+                raise ValueError(f"mse: {len(out)} outputs but {len(target)} targets; they must pair up")
+            stack.extend(reversed(list(zip(out, target))))
+        else:
+            pairs.append((_number(out, "mse: an output"), _number(target, "mse: a target")))
+    return _reduce([(out - target) ** 2 for out, target in pairs], reduction, "mse")
+
+
+def hinge(scores, labels, reduction="mean"):
+    """The max-margin loss ``max(0, 1 - y * score)`` of the classic moons demo.
+
+    A label > 0 counts as y = +1, any other as y = -1, so labels may be 0/1 or -1/+1. The loss is
+    zero once a point is on the right side with a margin of at least 1.
+    """
+    scores, labels = _batch(scores, labels, "hinge")
+    terms = []
+    for score, label in zip(scores, labels):
+        y = _label_sign(label, "hinge")
+        terms.append(_relu(1.0 - y * _number(score, "hinge: a score")))
+    return _reduce(terms, reduction, "hinge")
+
+
+def binary_cross_entropy(logits, targets, reduction="mean"):
+    """Cross-entropy of a yes/no prediction, from a logit z (the score before the sigmoid).
+
+    ``-t*log(sigmoid(z)) - (1-t)*log(1 - sigmoid(z))``, written as ``softplus(z) - t*z`` with the
+    softplus in the form that never exponentiates a positive number, so logits of ±1000 give the
+    exact loss and gradient ``sigmoid(z) - t``. Targets are probabilities in [0, 1] (labels 0/1).
+    """
+    logits, targets = _batch(logits, targets, "binary_cross_entropy")
+    terms = []
+    for z, t in zip(logits, targets):
+        z = _number(z, "binary_cross_entropy: a logit")
+        if not isinstance(t, numbers.Real) or isinstance(t, bool) or not 0.0 <= t <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy: targets must be in [0, 1] (labels 0/1), got {t!r}; "
+                "for -1/+1 labels use hinge, or map them to 0/1"
+            )
+        # softplus(z) = z + log(1 + e^-z) for z > 0, log(1 + e^z) otherwise: both exact, never overflow
+        softplus = z + _log(1.0 + _exp(-z)) if z > 0.0 else _log(1.0 + _exp(z))
+        terms.append(softplus - float(t) * z)
+    return _reduce(terms, reduction, "binary_cross_entropy")
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Multiclass cross-entropy: ``-log(softmax(logits)[target])`` for a list of k logits and a
+    class index in 0..k-1 (or a batch: a list of such lists and a list of indices).
+
+    Computed as ``logsumexp(logits) - logits[target]`` with the largest logit subtracted before
+    exponentiating, so large logits neither overflow nor lose the answer. The gradient with respect
+    to the logits is ``softmax(logits) - onehot(target)``.
+    """
+    if isinstance(target, (list, tuple)):
+        samples, targets = _batch(logits, target, "cross_entropy")
+    else:
+        samples, targets = [logits], [target]
+    terms = []
+    for sample, index in zip(samples, targets):
+        if not isinstance(sample, (list, tuple)) or len(sample) < 2:
+            raise ValueError(
+                "cross_entropy needs a list of at least 2 logits per sample (one per class), got "
+                f"{_short(sample)}; for a single output use binary_cross_entropy or hinge"
+            )
+        k = len(sample)
+        if isinstance(index, float) and index.is_integer():
+            index = int(index)
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < k:
+            raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {index!r}")
+        for z in sample:
+            _number(z, "cross_entropy: a logit")
+        shift = max(float(z) for z in sample)  # a constant: it cancels in the gradient
+        log_sum = _log(_total(_exp(z - shift) for z in sample)) + shift
+        terms.append(log_sum - sample[index])
+    return _reduce(terms, reduction, "cross_entropy")
+
+
+bce = binary_cross_entropy
+
+
+# ---- penalties ------------------------------------------------------------------------------------
+def _params(params, name):
+    if hasattr(params, "parameters"):
+        params = params.parameters()
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name}: got no parameters")
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"{name} takes a model or a list of Values, got a {type(p).__name__}: {_short(p)}")
+    return params
+
+
+def l2(params, alpha=1.0):
+    """``alpha * sum(p*p)``: weight decay as a loss term (pass a model or its parameters)."""
+    return alpha * _total(p * p for p in _params(params, "l2"))
+
+
+def l1(params, alpha=1.0):
+    """``alpha * sum(|p|)``: pushes small weights to exactly zero (pass a model or its parameters)."""
+    return alpha * _total(abs(p) for p in _params(params, "l1"))
+
+
+LOSSES = {
+    "mse": mse,
+    "hinge": hinge,
+    "binary_cross_entropy": binary_cross_entropy,
+    "bce": binary_cross_entropy,
+    "cross_entropy": cross_entropy,
+}
+
+
+def get(name):
+    """The loss called ``name`` (a callable is returned as it is)."""
+    if callable(name):
+        return name
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}") from None

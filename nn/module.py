@@ -1,0 +1,610 @@
+"""Modules: `Neuron`, `Layer`, `MLP`, and the pieces for deeper networks (`Sequential`, `Residual`,
+`Dropout`).
+
+Every module has two ways to compute:
+
+- ``model(x)`` builds a graph of `Value`s, so ``loss.backward()`` can fill every gradient. While a
+  module computes it tags what it creates with ``autograd.scope(module.name)``, so a value made in
+  neuron 3 of layer 0 of an MLP carries ``_scope == ("MLP", "Layer 0", "Neuron 3")`` and a drawing
+  of the graph can group nodes by module.
+- ``model.forward_floats(x)`` computes the same numbers on plain floats, with no graph. It is what
+  ``predict``, ``accuracy`` and decision-boundary plots use, and it is many times faster.
+  ``model.float_function()`` returns it as a function with the current weights captured, which is
+  the fast way to evaluate many points.
+"""
+
+import math
+import numbers
+import random
+from operator import mul
+
+from autograd import Constant, Parameter, Value, no_grad, scope
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "linear")
+INITS = ("uniform", "xavier", "kaiming")
+LEAKY_SLOPE = 0.01  # the slope of leaky_relu for negative inputs (the engine's default)
+
+_default_rng = random.Random()
+
+
+def manual_seed(seed):
+    """Seed the generator every module uses when it is given no ``seed=`` of its own.
+
+    After ``manual_seed(0)`` a script builds the same models (and dropout masks) on every run.
+    """
+    _default_rng.seed(_int_seed(seed))
+
+
+def _int_seed(seed):
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    return seed
+
+
+def rng_from(seed):
+    """A `random.Random` from ``seed``: an int, a `random.Random` (used as is) or None (the shared one)."""
+    if seed is None:
+        return _default_rng
+    if isinstance(seed, random.Random):
+        return seed
+    return random.Random(_int_seed(seed))
+
+
+# ---- activations: one name, a graph version and a float version that give the same numbers -------
+def _sigmoid(z):
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+FLOAT_ACTIVATIONS = {
+    "tanh": math.tanh,
+    "relu": lambda z: z if z > 0.0 else 0.0,
+    "sigmoid": _sigmoid,
+    "leaky_relu": lambda z: z if z > 0.0 else LEAKY_SLOPE * z,
+    "linear": None,
+}
+VALUE_ACTIVATIONS = {
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": lambda v: v.leaky_relu(LEAKY_SLOPE),
+    "linear": None,
+}
+
+
+def _check_choice(value, choices, what):
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+    return value
+
+
+def _check_size(n, what):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return n
+
+
+def _draw(init, fan_in, rng):
+    """One initial weight. ``uniform`` is U(-1, 1) as in micrograd; the others scale by fan-in so
+    the signal keeps its size through deep networks: ``xavier`` keeps Var(w) = 1/fan_in (suits
+    tanh/sigmoid), ``kaiming`` keeps Var(w) = 2/fan_in (suits relu)."""
+    if init == "uniform":
+        return rng.uniform(-1.0, 1.0)
+    bound = math.sqrt((3.0 if init == "xavier" else 6.0) / fan_in)
+    return rng.uniform(-bound, bound)
+
+
+# ---- inputs -------------------------------------------------------------------------------------
+def _as_list(x, nin, who):
+    if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
+        x = [x]
+    elif not isinstance(x, list):
+        if isinstance(x, (str, bytes, dict)):
+            raise TypeError(f"{who} takes a list of {nin} numbers, got {type(x).__name__}: {x!r}")
+        try:
+            x = list(x)
+        except TypeError:
+            raise TypeError(f"{who} takes a list of {nin} numbers, got {type(x).__name__}: {x!r}") from None
+    if len(x) != nin:
+        raise ValueError(f"{who} takes {nin} input{'s' if nin != 1 else ''}, got {len(x)}: {_short(x)}")
+    return x
+
+
+def _as_values(x, nin, who):
+    """The inputs as `Value`s: numbers become `Constant` leaves (data, not trainable), once."""
+    x = _as_list(x, nin, who)
+    out = []
+    for i, xi in enumerate(x):
+        if isinstance(xi, Value):
+            out.append(xi)
+        elif isinstance(xi, numbers.Real) and not isinstance(xi, bool):
+            out.append(Constant(xi))
+        else:
+            raise TypeError(f"{who}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
+    return out
+
+
+def _as_floats(x, nin, who):
+    x = _as_list(x, nin, who)
+    try:
+        return [float(xi) for xi in x] if not all(type(xi) is float for xi in x) else x
+    except (TypeError, ValueError):
+        bad = next(xi for xi in x if not isinstance(xi, (Value, numbers.Real)) or isinstance(xi, bool))
+        raise TypeError(f"{who}: inputs must be numbers, got {type(bad).__name__}: {bad!r}") from None
+
+
+def _short(x):
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---- the base class -----------------------------------------------------------------------------
+class Module:
+    """Base of every network piece.
+
+    A subclass stores its `Parameter`s and sub-modules as attributes (alone or in lists) and
+    defines ``forward(x)`` on `Value`s; ``parameters()``, ``named_parameters()``, ``zero_grad()``,
+    ``train()``/``eval()``, ``state_dict()`` and saving then work without more code. To have the
+    fast float path too, define ``float_function()``.
+
+    ``name`` is the scope tag of what the module computes (the class name unless a parent module
+    names it, e.g. ``"Layer 0"``).
+    """
+
+    name = "Module"
+    training = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__name__  # the default scope name, even if a subclass skips __init__
+
+    def __init__(self):
+        self.name = type(self).__name__
+        self.training = True
+
+    # ---- computing ----
+    def __call__(self, x):
+        with scope(self.name):
+            return self.forward(x)
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def float_function(self):
+        """A plain function ``f(x)`` that computes this module's output on floats, building no graph.
+
+        The weights are read now: call it again after training steps. Dropout is off in it (it
+        always computes as in ``eval()`` mode). Modules that do not define their own fall back to
+        running ``self(x)`` under ``no_grad()`` (correct, but without the speed-up).
+        """
+        # A module without its own float path: run the graph path with no graph recorded.
+        def f(x):
+            was_training = self.training
+            self.eval()
+            try:
+                with no_grad():
+                    out = self(x)
+            finally:
+                self.train(was_training)
+            return [float(v) for v in out] if isinstance(out, (list, tuple)) else float(out)
+
+        return f
+
+    def forward_floats(self, x):
+        """This module's output for one input on plain floats: same numbers as ``self(x)``, no graph."""
+        return self.float_function()(x)
+
+    def predict(self, X):
+        """The outputs for every row of ``X`` on plain floats: a float per row for a model with one
+        output, a list of floats otherwise."""
+        f = self.float_function()
+        return [f(x) for x in X]
+
+    def accuracy(self, X, y, threshold=0.0):
+        """The fraction of rows of ``X`` classified as ``y`` says, computed on plain floats.
+
+        One output: the class is positive when the score is above ``threshold`` (0 for logits and
+        margins; use 0.5 for a model trained with mse on 0/1 labels); a label counts as positive
+        when it is > 0, so labels may be 0/1 or -1/+1. Several outputs: the class is the index of
+        the largest.
+        """
+        from .train import accuracy
+
+        return accuracy(self, X, y, threshold=threshold)
+
+    # ---- structure ----
+    def named_children(self):
+        """(attribute name, module) for each direct sub-module, lists expanded as ``name.i``."""
+        for key, item in vars(self).items():
+            if isinstance(item, Module):
+                yield key, item
+            elif isinstance(item, (list, tuple)):
+                for i, element in enumerate(item):
+                    if isinstance(element, Module):
+                        yield f"{key}.{i}", element
+
+    def modules(self):
+        """This module and every module inside it, parents before children."""
+        stack = [self]
+        while stack:
+            module = stack.pop()
+            yield module
+            stack.extend(reversed([child for _, child in module.named_children()]))
+
+    def named_parameters(self):
+        """(dotted name, parameter) pairs, e.g. ``("layers.0.neurons.3.w.1", p)``, in a fixed order."""
+        stack = [("", self)]
+        while stack:
+            prefix, module = stack.pop()
+            children = []
+            for key, item in vars(module).items():
+                items = item if isinstance(item, (list, tuple)) else None
+                if items is None:
+                    if isinstance(item, Parameter):
+                        yield prefix + key, item
+                    elif isinstance(item, Module):
+                        children.append((f"{prefix}{key}.", item))
+                    continue
+                for i, element in enumerate(items):
+                    if isinstance(element, Parameter):
+                        yield f"{prefix}{key}.{i}", element
+                    elif isinstance(element, Module):
+                        children.append((f"{prefix}{key}.{i}.", element))
+            stack.extend(reversed(children))
+
+    def parameters(self):
+        """Every trainable `Parameter`, in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self):
+        """How many scalars training adjusts."""
+        return sum(1 for _ in self.named_parameters())
+
+    def zero_grad(self):
+        """Set every parameter's ``.grad`` to 0.0 (gradients add up across ``backward()`` calls)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode=True):
+        """Switch this module and its sub-modules to training mode (Dropout active). Returns self."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode (Dropout passes values through). Returns self."""
+        return self.train(False)
+
+    # ---- saving ----
+    def state_dict(self):
+        """Every parameter's value by dotted name, as plain floats (a copy)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Set the parameters from ``state`` (as made by ``state_dict()``).
+
+        Every name must match and every value must be a finite number; otherwise a ValueError
+        says what is wrong and no parameter changes.
+        """
+        from .serialize import check_state
+
+        values = check_state(self, state)
+        for p, value in zip(self.parameters(), values):
+            p.data = value
+
+    def save(self, path):
+        """Write the model (its layout and weights) to ``path`` as JSON; see `nn.serialize`."""
+        from .serialize import save
+
+        save(self, path)
+
+    def load(self, path):
+        """Read weights saved by ``save()`` into this model; a bad file changes nothing."""
+        from .serialize import load_into
+
+        load_into(self, path)
+        return self
+
+    def config(self):
+        """The arguments that rebuild this module's layout (used when saving)."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its layout; define config()")
+
+    # ---- display ----
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        children = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()})"
+        if not children:
+            return head
+        lines = [head[:-1] + ("" if head.endswith("()") else ",") + f" {self.num_parameters()} parameters)" + ":"]
+        for key, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({key}): {body}")
+        return "\n".join(lines)
+
+
+def _name_children(modules):
+    for i, module in enumerate(modules):
+        module.name = f"{type(module).__name__} {i}"
+
+
+# ---- neurons, layers, MLPs ----------------------------------------------------------------------
+class Neuron(Module):
+    """One neuron: ``activation(b + w·x)``. Weights ``w`` (one per input) and the bias ``b`` are
+    `Parameter`s; the bias starts at 0, the weights as ``init`` says (see `MLP`)."""
+
+    def __init__(self, nin, activation="tanh", init="uniform", seed=None):
+        super().__init__()
+        self.nin = _check_size(nin, "Neuron nin")
+        self.nout = 1
+        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
+        self.init = _check_choice(init, INITS, "init")
+        rng = rng_from(seed)
+        self.w = [Parameter(_draw(init, nin, rng)) for _ in range(nin)]
+        self.b = Parameter(0.0)
+
+    def forward(self, x):
+        return self._forward(_as_values(x, self.nin, self.name))
+
+    def _forward(self, xs):
+        act = self.b
+        for w, xi in zip(self.w, xs):
+            act = act + w * xi
+        f = VALUE_ACTIVATIONS[self.activation]
+        return act if f is None else f(act)
+
+    def float_function(self):
+        return _layer_function([self], self.activation, self.name)
+
+    def extra_repr(self):
+        return f"{self.nin}, activation={self.activation!r}"
+
+    def config(self):
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+
+def _layer_function(neurons, activation, who):
+    W = [[w.data for w in n.w] for n in neurons]
+    B = [n.b.data for n in neurons]
+    act = FLOAT_ACTIVATIONS[activation]
+    nin = len(W[0])
+    single = len(neurons) == 1
+
+    def f(x):
+        if type(x) is not list or len(x) != nin:
+            x = _as_floats(x, nin, who)
+        z = [sum(map(mul, row, x), b) for row, b in zip(W, B)]
+        if act is not None:
+            z = list(map(act, z))
+        return z[0] if single else z
+
+    return f
+
+
+class Layer(Module):
+    """``nout`` neurons that all see the same inputs. Returns one `Value` when ``nout == 1``, a
+    list otherwise."""
+
+    def __init__(self, nin, nout, activation="tanh", init="uniform", seed=None):
+        super().__init__()
+        self.nin = _check_size(nin, "Layer nin")
+        self.nout = _check_size(nout, "Layer nout")
+        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
+        self.init = _check_choice(init, INITS, "init")
+        rng = rng_from(seed)
+        self.neurons = [Neuron(nin, activation, init, rng) for _ in range(nout)]
+        _name_children(self.neurons)
+
+    def forward(self, x):
+        xs = _as_values(x, self.nin, self.name)
+        out = []
+        for neuron in self.neurons:
+            with scope(neuron.name):
+                out.append(neuron._forward(xs))
+        return out[0] if len(out) == 1 else out
+
+    def float_function(self):
+        return _layer_function(self.neurons, self.activation, self.name)
+
+    def extra_repr(self):
+        return f"{self.nin}, {self.nout}, activation={self.activation!r}"
+
+    def config(self):
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self):  # a layer's neurons all look alike: one line says it all
+        return f"Layer({self.extra_repr()})"
+
+
+class Sequential(Module):
+    """Modules applied one after another: the output of each is the input of the next.
+
+    ``Sequential(Layer(2, 16, "relu"), Dropout(0.1), Layer(16, 1, "linear"))``. The modules are
+    in ``layers`` and named ``"Layer 0"``, ``"Dropout 1"``, ... for the graph's scopes.
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        if not layers:
+            raise ValueError(f"{type(self).__name__} needs at least one module")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"{type(self).__name__} item {i} must be a Module, got {type(layer).__name__}")
+        self.layers = list(layers)
+        _name_children(self.layers)
+        self.nin = next((m.nin for m in self.layers if hasattr(m, "nin")), None)
+        self.nout = next((m.nout for m in reversed(self.layers) if hasattr(m, "nout")), None)
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def float_function(self):
+        fs = [layer.float_function() for layer in self.layers]
+
+        def f(x):
+            for g in fs:
+                x = g(x)
+            return x
+
+        return f
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def config(self):
+        return {"type": "Sequential", "layers": [layer.config() for layer in self.layers]}
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron: ``MLP(3, [4, 4, 1])`` has 3 inputs, two hidden layers of 4 and one
+    output.
+
+    Hidden layers use ``activation`` (``"tanh"`` as in the lecture; also ``"relu"``, ``"sigmoid"``,
+    ``"leaky_relu"``, ``"linear"``); the output layer is linear. ``init="uniform"`` draws weights
+    from U(-1, 1) like micrograd; ``"xavier"`` and ``"kaiming"`` scale them by fan-in for deeper
+    networks. ``seed`` (an int) makes the weights repeatable; without it the generator set by
+    ``nn.manual_seed`` is used. Calling it returns one `Value` when the last layer has one output,
+    a list otherwise.
+    """
+
+    def __init__(self, nin, nouts, activation="tanh", init="uniform", seed=None):
+        _check_size(nin, "MLP nin")
+        if isinstance(nouts, int) and not isinstance(nouts, bool):
+            nouts = [nouts]
+        if not isinstance(nouts, (list, tuple)) or not nouts:
+            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
+        for n in nouts:
+            _check_size(n, "each MLP layer size")
+        _check_choice(activation, ACTIVATIONS, "activation")
+        _check_choice(init, INITS, "init")
+        rng = rng_from(seed)
+        sizes = [nin, *nouts]
+        last = len(nouts) - 1
+        super().__init__(
+            [Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", init, rng) for i in range(len(nouts))]
+        )
+        self.activation = activation
+        self.init = init
+
+    def extra_repr(self):
+        nouts = [layer.nout for layer in self.layers]
+        return f"{self.nin}, {nouts}, activation={self.activation!r}"
+
+    def config(self):
+        return {
+            "type": "MLP",
+            "nin": self.nin,
+            "nouts": [layer.nout for layer in self.layers],
+            "activation": self.activation,
+        }
+
+
+# ---- building blocks for deeper networks --------------------------------------------------------
+class Dropout(Module):
+    """Sets each input to 0 with probability ``p`` while training and scales the rest by 1/(1-p),
+    so the expected output equals the input; in ``eval()`` mode (and on the float path) it passes
+    values through unchanged."""
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout p is the probability of dropping a value: 0 <= p < 1, got {p!r}")
+        self.p = float(p)
+        self.rng = rng_from(seed)
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 / (1.0 - self.p)
+        if isinstance(x, (Value, numbers.Real)):
+            return x * (0.0 if self.rng.random() < self.p else keep)
+        return [xi * (0.0 if self.rng.random() < self.p else keep) for xi in x]
+
+    def float_function(self):
+        return lambda x: x
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+    def config(self):
+        return {"type": "Dropout", "p": self.p}
+
+
+class Residual(Module):
+    """``x + block(x)``: the block learns a change to its input, and the gradient reaches earlier
+    layers through the ``+`` unchanged, which keeps deep networks trainable. The block must return
+    as many values as it takes."""
+
+    def __init__(self, block):
+        super().__init__()
+        if not isinstance(block, Module):
+            raise TypeError(f"Residual takes a Module, got {type(block).__name__}")
+        nin, nout = getattr(block, "nin", None), getattr(block, "nout", None)
+        if nin is not None and nout is not None and nin != nout:
+            raise ValueError(f"Residual needs a block that keeps the size, but it maps {nin} inputs to {nout} outputs")
+        self.block = block
+        _name_children([block])
+        self.nin = self.nout = nin
+
+    def forward(self, x):
+        return _add(x, self.block(x), self.name)
+
+    def float_function(self):
+        g = self.block.float_function()
+        return lambda x: _add(x, g(x), self.name)
+
+    def config(self):
+        return {"type": "Residual", "block": self.block.config()}
+
+
+def _add(x, fx, who):
+    if not isinstance(x, (list, tuple)):
+        if isinstance(fx, (list, tuple)):
+            if len(fx) != 1:
+                raise ValueError(f"{who}: the block returned {len(fx)} values for 1 input")
+            fx = fx[0]
+        return x + fx
+    if not isinstance(fx, (list, tuple)):
+        fx = [fx]
+    if len(fx) != len(x):
+        raise ValueError(f"{who}: the block returned {len(fx)} values for {len(x)} inputs; they must match")
+    return [a + b for a, b in zip(x, fx)]
+
+
+MODULES = {cls.__name__: cls for cls in (Neuron, Layer, Sequential, MLP, Dropout, Residual)}
+
+
+def from_config(config):
+    """Build a module (with fresh weights) from the description ``module.config()`` returns."""
+    stack_error = ValueError(f"not a module description: {_short(config)}")
+    if not isinstance(config, dict) or config.get("type") not in MODULES:
+        raise stack_error
+    kind = config["type"]
+    try:
+        if kind == "Neuron":
+            return Neuron(config["nin"], config["activation"])
+        if kind == "Layer":
+            return Layer(config["nin"], config["nout"], config["activation"])
+        if kind == "MLP":
+            return MLP(config["nin"], config["nouts"], config["activation"])
+        if kind == "Dropout":
+            return Dropout(config["p"])
+        if kind == "Residual":
+            return Residual(from_config(config["block"]))
+        layers = config["layers"]
+        if not isinstance(layers, list):
+            raise stack_error
+        return Sequential([from_config(layer) for layer in layers])
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"incomplete {kind} description: {_short(config)} ({error})") from None

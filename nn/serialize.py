@@ -1,0 +1,134 @@
+"""Saving and loading models as JSON: readable, diffable, and never pickle (loading a file cannot
+run code).
+
+A file holds the format name and version, the model's layout (``module.config()``) and every
+parameter by its dotted name. ``save`` writes a temporary file next to the target and renames it
+over the target, so a crash midway never leaves a half-written model. ``load_into`` checks the whole
+file against the model before it changes anything: a wrong, truncated or mismatched file raises a
+ValueError saying what is wrong, and the model stays exactly as it was.
+"""
+
+import json
+import math
+import numbers
+import os
+import tempfile
+
+FORMAT = "chainrule.nn"
+VERSION = 1
+
+
+def save(model, path):
+    """Write ``model`` to ``path`` as JSON (atomically: a temporary file renamed over the target)."""
+    path = os.fspath(path)
+    state = model.state_dict()
+    for name, value in state.items():
+        if not math.isfinite(value):
+            raise ValueError(f"cannot save: parameter {name} is {value} (training diverged?)")
+    try:
+        config = model.config()
+    except NotImplementedError:
+        config = None
+    document = {"format": FORMAT, "version": VERSION, "model": config, "parameters": state}
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def read(path):
+    """The checked contents of a saved model file: ``(layout or None, {name: value})``."""
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a chainrule model file (it is not text)") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        hint = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
+        raise ValueError(f"{path} is not valid JSON{hint}: {error.msg} at line {error.lineno}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a chainrule model file (no \"format\": \"{FORMAT}\" in it)")
+    if document.get("version") != VERSION:
+        raise ValueError(f"{path} has format version {document.get('version')!r}; this version reads {VERSION}")
+    state = document.get("parameters")
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} has no \"parameters\" object")
+    return document.get("model"), state
+
+
+def load_into(model, path):
+    """Set ``model``'s weights from a file written by ``save``; on any problem, change nothing."""
+    config, state = read(path)
+    try:
+        own = model.config()
+    except NotImplementedError:
+        own = None
+    if config is not None and own is not None and config != own:
+        raise ValueError(f"{os.fspath(path)} holds a different model: {_describe(config)}, not {_describe(own)}")
+    try:
+        model.load_state_dict(state)
+    except ValueError as error:
+        raise ValueError(f"{os.fspath(path)}: {error}") from None
+
+
+def load(path):
+    """Rebuild a model from a file written by ``save`` (its layout and its weights)."""
+    from .module import from_config
+
+    config, state = read(path)
+    if config is None:
+        raise ValueError(f"{os.fspath(path)} does not describe its model's layout; build the model and use model.load(path)")
+    model = from_config(config)
+    model.load_state_dict(state)
+    return model
+
+
+def check_state(model, state):
+    """The values of ``state`` in the order of ``model.parameters()``, after checking every name and
+    value; raises ValueError naming what is missing, extra or not a finite number."""
+    if not isinstance(state, dict):
+        raise ValueError(f"a state dict must be a dict of name -> number, got {type(state).__name__}")
+    names = [name for name, _ in model.named_parameters()]
+    missing = [name for name in names if name not in state]
+    expected = set(names)
+    unexpected = [name for name in state if name not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} parameter(s): {_few(missing)}")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unknown parameter(s): {_few(unexpected)}")
+        raise ValueError(f"the weights do not fit this model ({'; '.join(parts)}); nothing was loaded")
+    values = []
+    for name in names:
+        value = state[name]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"parameter {name} must be a finite number, got {value!r}; nothing was loaded")
+        values.append(float(value))
+    return values
+
+
+def _few(names, limit=3):
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _describe(config):
+    if not isinstance(config, dict):
+        return repr(config)
+    args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "type" and not isinstance(v, (dict, list)) or k == "nouts")
+    return f"{config.get('type')}({args})"

@@ -1,0 +1,371 @@
+"""Training: ``fit`` runs the loop (forward, loss, backward, step) over epochs and mini-batches and
+returns a `History`; ``predict`` and ``accuracy`` evaluate on plain floats, with no graph.
+
+The loop ``fit`` runs is the one a learner writes by hand::
+
+    for X_batch, y_batch in batches(X, y, batch_size):
+        optimizer.zero_grad()
+        loss = loss_fn([model(x) for x in X_batch], y_batch) + penalty
+        loss.backward()
+        optimizer.step()
+"""
+
+import gc
+import math
+import random
+import sys
+from contextlib import contextmanager
+
+from autograd import no_grad
+
+from . import data as datasets
+from . import losses as loss_functions
+from .optim import OPTIMIZERS, Optimizer
+
+
+# ---- evaluation on floats ---------------------------------------------------------------------------
+def predict(model, X):
+    """The model's output for every row of ``X``, on plain floats (no graph): a float per row for
+    one output, a list of floats per row otherwise."""
+    return model.predict(X)
+
+
+def accuracy(model, X, y, threshold=0.0):
+    """The fraction of rows classified correctly, on plain floats (see `Module.accuracy`)."""
+    return _accuracy(model.predict(X), list(y), threshold)
+
+
+def _accuracy(outputs, y, threshold=0.0):
+    if len(outputs) != len(y):
+        raise ValueError(f"accuracy: {len(outputs)} rows of X but {len(y)} labels")
+    if not outputs:
+        raise ValueError("accuracy of an empty dataset is undefined")
+    right = 0
+    for out, label in zip(outputs, y):
+        if isinstance(out, list):
+            right += max(range(len(out)), key=out.__getitem__) == label
+        else:
+            right += (out > threshold) == (label > 0)
+    return right / len(outputs)
+
+
+# ---- the record of a run ----------------------------------------------------------------------------
+class History:
+    """Loss and accuracy per epoch, measured after the epoch on plain floats.
+
+    ``train_loss`` and ``val_loss`` are the data loss (without any l1/l2 penalty, so the two are
+    comparable); the accuracies are None for regression. ``best_epoch`` is the epoch (from 1) with the
+    best monitored value and ``stopped_early`` says whether early stopping ended the run.
+    """
+
+    def __init__(self, monitor=None):
+        self.train_loss = []
+        self.val_loss = []
+        self.train_accuracy = []
+        self.val_accuracy = []
+        self.monitor = monitor
+        self.best_epoch = None
+        self.stopped_early = False
+
+    @property
+    def epochs(self):
+        return len(self.train_loss)
+
+    def __len__(self):
+        return self.epochs
+
+    def as_dict(self):
+        return {
+            "train_loss": list(self.train_loss),
+            "val_loss": list(self.val_loss),
+            "train_accuracy": list(self.train_accuracy),
+            "val_accuracy": list(self.val_accuracy),
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+        }
+
+    def last(self):
+        """The last epoch's numbers as a dict (only those that were measured)."""
+        out = {}
+        for key in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+            values = getattr(self, key)
+            if values and values[-1] is not None:
+                out[key] = values[-1]
+        return out
+
+    def __repr__(self):
+        if not self.epochs:
+            return "History(no epochs)"
+        numbers = ", ".join(f"{key}={value:.4g}" for key, value in self.last().items())
+        stop = ", stopped early" if self.stopped_early else ""
+        return f"History({self.epochs} epochs: {numbers}{stop})"
+
+    def plot(self, ax=None):
+        """Draw the loss curves (and accuracy on a second axis) with matplotlib; returns the axes."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("History.plot needs matplotlib: pip install chainrule[notebook]") from None
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        epochs = range(1, self.epochs + 1)
+        ax.plot(epochs, self.train_loss, label="train loss", color="tab:blue")
+        if self.val_loss:
+            ax.plot(epochs, self.val_loss, label="validation loss", color="tab:orange")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        lines, labels = ax.get_legend_handles_labels()
+        if self.train_accuracy and self.train_accuracy[0] is not None:
+            twin = ax.twinx()
+            twin.plot(epochs, self.train_accuracy, "--", color="tab:blue", alpha=0.6, label="train accuracy")
+            if self.val_accuracy:
+                twin.plot(epochs, self.val_accuracy, "--", color="tab:orange", alpha=0.6, label="validation accuracy")
+            twin.set_ylabel("accuracy")
+            twin.set_ylim(0.0, 1.02)
+            more_lines, more_labels = twin.get_legend_handles_labels()
+            lines, labels = lines + more_lines, labels + more_labels
+        if self.best_epoch is not None and self.stopped_early:
+            ax.axvline(self.best_epoch, color="grey", linewidth=0.8, linestyle=":")
+        ax.legend(lines, labels, loc="center right", fontsize="small")
+        return ax
+
+
+# ---- choosing the loss and the optimizer --------------------------------------------------------------
+def _task(model, X, y, loss):
+    """(loss function, accuracy threshold or None for regression, loss name) for this data."""
+    outputs = model.forward_floats(X[0])
+    n_out = len(outputs) if isinstance(outputs, list) else 1
+    ints = all(isinstance(t, int) for t in y)
+    labels = set(y) if ints else set()
+    if loss is None:
+        if n_out > 1 and ints:
+            loss = "cross_entropy"
+        elif n_out == 1 and ints and labels <= {0, 1}:
+            loss = "binary_cross_entropy"
+        elif n_out == 1 and ints and labels <= {-1, 1}:
+            loss = "hinge"
+        else:
+            loss = "mse"
+    fn = loss_functions.get(loss)
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", "loss")
+    if fn is loss_functions.cross_entropy:
+        if not ints or min(labels) < 0 or max(labels) >= n_out:
+            raise ValueError(
+                f"cross_entropy needs class labels 0..{n_out - 1} (one per model output), got {sorted(labels)[:5] or 'float targets'}"
+            )
+        return fn, 0.0, name
+    if fn in (loss_functions.hinge, loss_functions.binary_cross_entropy):
+        if n_out != 1:
+            raise ValueError(f"{name} needs a model with one output, this one has {n_out}; use cross_entropy for classes")
+        if fn is loss_functions.binary_cross_entropy and ints and not labels <= {0, 1}:
+            raise ValueError(f"binary_cross_entropy needs labels 0/1, got {sorted(labels)[:5]}; use hinge for -1/+1")
+        return fn, 0.0, name
+    if ints and n_out == 1 and labels <= {0, 1}:
+        return fn, 0.5, name  # mse on 0/1 labels: the boundary is at 0.5
+    if ints and (n_out > 1 or labels <= {-1, 1}):
+        return fn, 0.0, name
+    return fn, None, name
+
+
+def _optimizer(optimizer, model, lr):
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            optimizer.lr = lr
+        return optimizer
+    if optimizer is None:
+        optimizer = "adam"
+    if isinstance(optimizer, str):
+        key = optimizer.lower()
+        if key == "momentum":
+            return OPTIMIZERS["sgd"](model, lr=0.1 if lr is None else lr, momentum=0.9)
+        if key not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZERS)}, momentum")
+        cls = OPTIMIZERS[key]
+        return cls(model) if lr is None else cls(model, lr=lr)
+    raise TypeError(f"optimizer must be a name or an nn.optim optimizer, got {type(optimizer).__name__}")
+
+
+@contextmanager
+def paused_gc():
+    """Pause CPython's cyclic garbage collector for one training step.
+
+    Graphs hold no reference cycles, so plain reference counting frees them; the cyclic collector
+    would only rescan the tens of thousands of live nodes of the step's graph again and again.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _progress_bar(total, progress):
+    if progress is False:
+        return None
+    if progress is None and not (_in_notebook() or _is_terminal()):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if progress:
+            raise ImportError("the progress bar needs tqdm: pip install chainrule[notebook]") from None
+        return None
+    return tqdm(total=total, unit="epoch", leave=True)
+
+
+def _is_terminal():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _in_notebook():
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    try:
+        shell = ipython.get_ipython()
+    except Exception:
+        return False
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+# ---- the loop -------------------------------------------------------------------------------------------
+def fit(
+    model,
+    data,
+    loss=None,
+    optimizer=None,
+    epochs=100,
+    batch_size=None,
+    validation=None,
+    lr=None,
+    l2=0.0,
+    l1=0.0,
+    early_stopping=None,
+    monitor=None,
+    restore_best=True,
+    seed=0,
+    progress=None,
+    callback=None,
+):
+    """Train ``model`` on ``data = (X, y)`` and return a `History`.
+
+    - ``loss``: ``"mse"``, ``"hinge"``, ``"binary_cross_entropy"``, ``"cross_entropy"`` or a function
+      ``loss(outputs, targets) -> Value``. By default it follows the data: several outputs and class
+      labels -> cross_entropy; one output and 0/1 labels -> binary_cross_entropy; -1/+1 -> hinge;
+      float targets -> mse.
+    - ``optimizer``: an `nn.optim` optimizer, or a name (``"sgd"``, ``"momentum"``, ``"adam"``,
+      ``"adamw"``, ``"rmsprop"``, ``"adagrad"``) built with ``lr`` (or its default). Default: Adam.
+    - ``batch_size``: None for full-batch steps, else mini-batches in a new order each epoch.
+    - ``validation``: ``(X_val, y_val)``, or a fraction of ``data`` to hold out (e.g. 0.2).
+    - ``l2``/``l1``: penalty strengths added to the training loss.
+    - ``early_stopping``: a patience: stop once ``monitor`` (``"val_loss"`` when there is validation
+      data, else ``"train_loss"``; also ``"val_accuracy"``, ``"train_accuracy"``) has not improved
+      for that many epochs; with ``restore_best`` the model ends with its best epoch's weights.
+    - ``progress``: None shows a tqdm bar in a terminal or notebook only, False never, True always.
+    - ``callback(epoch, history)``: called after every epoch (epochs count from 1).
+    """
+    X, y = datasets.check_dataset(*_pair(data, "data"))
+    if isinstance(validation, float):
+        X, X_val, y, y_val = datasets.train_test_split(X, y, test_size=validation, seed=seed)
+    elif validation is not None:
+        X_val, y_val = datasets.check_dataset(*_pair(validation, "validation"))
+    else:
+        X_val = y_val = None
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    for name, value in (("l2", l2), ("l1", l1)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or math.isinf(value):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    loss_fn, threshold, _ = _task(model, X, y, loss)
+    opt = _optimizer(optimizer, model, lr)
+    if monitor is None:
+        monitor = "val_loss" if X_val is not None else "train_loss"
+    if monitor not in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        raise ValueError(f"monitor must be train_loss, val_loss, train_accuracy or val_accuracy, got {monitor!r}")
+    if monitor.startswith("val") and X_val is None:
+        raise ValueError(f"monitor={monitor!r} needs validation data (validation=(X_val, y_val) or a fraction)")
+    if monitor.endswith("accuracy") and threshold is None:
+        raise ValueError("accuracy is undefined for regression targets; monitor a loss instead")
+    if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1):
+        raise ValueError(f"early_stopping is a patience in epochs (an int >= 1), got {early_stopping!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be a function callback(epoch, history)")
+
+    history = History(monitor)
+    best, best_state, waited = None, None, 0
+    higher_is_better = monitor.endswith("accuracy")
+    shuffle_rng = random.Random(seed)
+    bar = _progress_bar(epochs, progress)
+    was_training = model.training
+    model.train()
+    try:
+        for epoch in range(1, epochs + 1):
+            for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
+                with paused_gc():
+                    opt.zero_grad()
+                    total = loss_fn([model(x) for x in X_batch], y_batch)
+                    if l2:
+                        total = total + loss_functions.l2(model, l2)
+                    if l1:
+                        total = total + loss_functions.l1(model, l1)
+                    total.backward()
+                    opt.step()
+                    del total
+            _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
+            value = getattr(history, monitor)[-1]
+            if not math.isfinite(value):
+                raise FloatingPointError(f"the {monitor.replace('_', ' ')} became {value} at epoch {epoch}; lower the learning rate")
+            if best is None or (value > best if higher_is_better else value < best):
+                best, waited, history.best_epoch = value, 0, epoch
+                if early_stopping is not None and restore_best:
+                    best_state = model.state_dict()
+            else:
+                waited += 1
+            if bar is not None:
+                bar.set_postfix({k.replace("accuracy", "acc"): round(v, 4) for k, v in history.last().items()}, refresh=False)
+                bar.update(1)
+            if callback is not None:
+                callback(epoch, history)
+            if early_stopping is not None and waited >= early_stopping:
+                history.stopped_early = True
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+        model.train(was_training)
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _pair(data, name):
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be a pair (X, y) of inputs and targets")
+    return data
+
+
+def evaluate(model, X, y, loss_fn, threshold):
+    """(loss, accuracy) of ``model`` on ``(X, y)``, on floats when the loss allows it."""
+    outputs = model.predict(X)
+    if loss_fn in loss_functions.LOSSES.values():
+        value = float(loss_fn(outputs, y))
+    else:
+        with no_grad():
+            value = float(loss_fn([model(x) for x in X], y))
+    acc = None if threshold is None else _accuracy(outputs, y, threshold)
+    return value, acc
+
+
+def _record(history, model, loss_fn, threshold, X, y, X_val, y_val):
+    loss, acc = evaluate(model, X, y, loss_fn, threshold)
+    history.train_loss.append(loss)
+    history.train_accuracy.append(acc)
+    if X_val is not None:
+        loss, acc = evaluate(model, X_val, y_val, loss_fn, threshold)
+        history.val_loss.append(loss)
+        history.val_accuracy.append(acc)
