@@ -349,3 +349,19 @@ def test_bad_input_is_named():
     with pytest.raises(ZeroDivisionError) as engine:
         backward(y)
     assert str(ours.value) == str(engine.value) and "sqrt" in str(ours.value)
+
+
+def test_nn_mlp_with_a_loss_replays_exactly():
+    from nn import MLP
+    from nn.losses import mse
+
+    model = MLP(3, [4, 4, 1], seed=7)
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0]]
+    loss = mse([model(x) for x in xs], [1.0, -1.0, -1.0])
+    steps = replay_matches_backward(loss)
+    assert all(isinstance(p.grad, float) for p in model.parameters())
+    processed = {s.node for s in steps if s.kind == "grad"}
+    assert processed == {n for n in topological_order(loss) if n._prev}
+    params = set(model.parameters())
+    reached = {u.parent for s in steps for u in s.updates}
+    assert params <= reached, "every weight and bias receives its gradient in some step"
