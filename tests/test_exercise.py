@@ -1,6 +1,7 @@
 """The lessons' exercise checker: right, wrong and unanswered answers, and never a traceback."""
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,55 @@ def test_a_bad_expected_value_or_tolerance_is_the_lessons_bug_and_raises():
         check(1.0, {"x": 1.0})
     with pytest.raises(ValueError, match="tol"):
         check(1.0, 1.0, tol=-1)
+
+
+# ---- the lessons' exercises ---------------------------------------------------------------------
+# An exercise cell (`answer = ...`) carries its solution in its metadata: {"exercise": {"solution":
+# "<python expression>"}}. Each lesson is run with every solution filled in, up to its last check,
+# and every check must say the answer is right.
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def _exercises(nb):
+    """Indices of (exercise cell, the check cell after it) in a notebook."""
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    pairs = []
+    for k, i in enumerate(code):
+        if "exercise" in nb.cells[i].metadata:
+            assert k + 1 < len(code), f"exercise cell {i} has no check cell after it"
+            pairs.append((i, code[k + 1]))
+    return pairs
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_every_lesson_has_an_exercise_with_a_solution(path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(path, as_version=4)
+    pairs = _exercises(nb)
+    assert pairs, f"{path.name} has no exercise cell with metadata {{'exercise': {{'solution': ...}}}}"
+    for i, j in pairs:
+        assert nb.cells[i].source.lstrip().startswith("answer = ..."), f"{path.name} cell {i} is not `answer = ...`"
+        assert "check(" in nb.cells[j].source, f"{path.name} cell {j} after an exercise does not call check()"
+        assert "<summary>Solution</summary>" in "".join(
+            c.source for c in nb.cells[j + 1 : j + 3] if c.cell_type == "markdown"
+        ), f"{path.name}: no folded solution right after the check in cell {j}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_the_solutions_pass_the_checks(path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(path, as_version=4)
+    pairs = _exercises(nb)
+    if not pairs:
+        pytest.skip(f"{path.name} has no exercise with a solution")
+    for i, _ in pairs:
+        solution = nb.cells[i].metadata["exercise"]["solution"]
+        nb.cells[i].source = nb.cells[i].source.replace("answer = ...", f"answer = {solution}", 1)
+    nb.cells = nb.cells[: pairs[-1][1] + 1]  # nothing after the last check is needed
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    for i, j in pairs:
+        shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in nb.cells[j].outputs)
+        assert shown.startswith("✓ Right"), f"{path.name}: solution {nb.cells[i].metadata['exercise']['solution']} got {shown!r}"
