@@ -69,6 +69,8 @@ class GradUpdate:
     def text(self):
         """``a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0  (a.grad: 0.0 → 6.0)``"""
         step = self.step
+        if step.kind == "seed":
+            return step.lines[0]
         steps = step._steps
         node, num = step.node, steps._num
         name, out = steps.name(self.parent), steps.name(node)
@@ -140,8 +142,9 @@ class Step:
         if self.kind == "seed":
             (update,) = self.updates
             name = steps.name(self.node)
+            why = f"d{name}/d{name} = 1" if update.contribution == 1.0 else "the gradient passed in"
             return [
-                f"{name}.grad += {num(update.contribution)}  (the seed: d{name}/d{name} = 1)"
+                f"{name}.grad += {num(update.contribution)}  (the seed: {why})"
                 f"  ({name}.grad: {num(update.before)} → {num(update.after)})"
             ]
         return [u.text for u in self.updates if not u.dropped] or ["(no gradient flows to its inputs)"]

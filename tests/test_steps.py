@@ -235,6 +235,8 @@ def test_seed_and_leaf_root():
     v = classic()
     steps = backward_steps(v["L"], grad=2.5)
     assert steps[0].updates[0].after == 2.5 and steps[0].upstream == 2.5
+    assert steps[0].text == "seed L:  L.grad += 2.5  (the seed: the gradient passed in)  (L.grad: 0.0 → 2.5)"
+    assert steps[0].updates[0].text == steps[0].lines[0]
     grads = steps.grads()
     backward(v["L"], 2.5)
     assert all(grads[n] == n.grad for n in topological_order(v["L"]))
