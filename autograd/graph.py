@@ -42,9 +42,22 @@ def backward(root, grad=1.0):
     node = root
     try:
         for node in reversed(order):
-            if node._prev:
+            parents = node._prev
+            # The same step for every arity; spelled out for one and two parents, which is every
+            # built-in op, to skip building an argument list per node.
+            if len(parents) == 2:
+                a, b = parents
                 g = node.grad
-                for parent, local in zip(node._prev, LOCAL[node._op](*[p.data for p in node._prev], node.data)):
+                da, db = LOCAL[node._op](a.data, b.data, node.data)
+                a.grad += da * g
+                b.grad += db * g
+            elif len(parents) == 1:
+                (a,) = parents
+                (da,) = LOCAL[node._op](a.data, node.data)
+                a.grad += da * node.grad
+            elif parents:
+                g = node.grad
+                for parent, local in zip(parents, LOCAL[node._op](*[p.data for p in parents], node.data)):
                     parent.grad += local * g
     except (ArithmeticError, ValueError) as error:
         raise _backward_error(node, error) from error
