@@ -18,7 +18,8 @@ def to_torch(model):
 
     A `Layer` becomes ``Linear`` (+ its activation), a `Neuron` a ``Linear`` with one output,
     `Dropout` ``torch.nn.Dropout``, `Residual` a module returning ``x + block(x)``, and `MLP` /
-    `Sequential` the sequence of those. Inputs are tensors of shape (batch, nin).
+    `Sequential` the sequence of those. Inputs are tensors of shape (batch, nin). The result is in
+    training mode when ``model`` is (Dropout active), in eval mode otherwise.
     """
     torch = _torch()
     from .module import Module
@@ -26,7 +27,8 @@ def to_torch(model):
     if not isinstance(model, Module):
         raise TypeError(f"to_torch takes an nn module, got {type(model).__name__}")
     parts = _convert(model, torch)
-    return parts[0] if len(parts) == 1 and isinstance(parts[0], torch.nn.Sequential) else torch.nn.Sequential(*parts)
+    out = parts[0] if len(parts) == 1 and isinstance(parts[0], torch.nn.Sequential) else torch.nn.Sequential(*parts)
+    return out.train(model.training)  # same mode: Dropout is active in both or in neither
 
 
 def _activation(name, torch):

@@ -128,11 +128,10 @@ def _as_values(x, nin, who):
 
 def _as_floats(x, nin, who):
     x = _as_list(x, nin, who)
-    try:
-        return [float(xi) for xi in x] if not all(type(xi) is float for xi in x) else x
-    except (TypeError, ValueError):
-        bad = next(xi for xi in x if not isinstance(xi, (Value, numbers.Real)) or isinstance(xi, bool))
-        raise TypeError(f"{who}: inputs must be numbers, got {type(bad).__name__}: {bad!r}") from None
+    for i, xi in enumerate(x):
+        if not isinstance(xi, (Value, numbers.Real)) or isinstance(xi, bool):
+            raise TypeError(f"{who}: inputs must be numbers, but input {i} is {type(xi).__name__}: {xi!r}")
+    return [float(xi) for xi in x]
 
 
 def _short(x):
@@ -317,10 +316,11 @@ class Module:
 
     def __repr__(self):
         children = list(self.named_children())
-        head = f"{type(self).__name__}({self.extra_repr()})"
         if not children:
-            return head
-        lines = [head[:-1] + ("" if head.endswith("()") else ",") + f" {self.num_parameters()} parameters)" + ":"]
+            return f"{type(self).__name__}({self.extra_repr()})"
+        extra = self.extra_repr()
+        count = f"{self.num_parameters()} parameters"
+        lines = [f"{type(self).__name__}({extra + ', ' if extra else ''}{count}):"]
         for key, child in children:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({key}): {body}")
@@ -377,7 +377,10 @@ def _layer_function(neurons, activation, who):
     def f(x):
         if type(x) is not list or len(x) != nin:
             x = _as_floats(x, nin, who)
-        z = [sum(map(mul, row, x), b) for row, b in zip(W, B)]
+        try:
+            z = [sum(map(mul, row, x), b) for row, b in zip(W, B)]
+        except TypeError:  # something in x is not a number: say which
+            z = [sum(map(mul, row, _as_floats(x, nin, who)), b) for row, b in zip(W, B)]
         if act is not None:
             z = list(map(act, z))
         return z[0] if single else z

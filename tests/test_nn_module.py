@@ -1,0 +1,290 @@
+"""Modules: the lecture's loop, structure and names, scopes, seeds, the float path, containers, errors."""
+
+import math
+import random
+
+import pytest
+
+import nn
+from autograd import Constant, Parameter, Value, numerical_grad, topological_order
+from nn import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential
+
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+def test_the_lectures_hand_written_loop_works_unchanged():
+    n = MLP(3, [4, 4, 1], seed=0)
+    xs, ys = LECTURE_XS, LECTURE_YS
+    losses = []
+    for k in range(30):
+        ypred = [n(x) for x in xs]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred))
+        for p in n.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in n.parameters():
+            p.data += -0.1 * p.grad
+        losses.append(loss.data)
+    assert losses[-1] < 0.05 * losses[0]
+    assert all(isinstance(v, Value) for v in ypred)
+    assert [math.copysign(1, v.data) for v in ypred] == ys
+
+
+def test_output_is_one_value_for_one_output_and_a_list_otherwise():
+    assert isinstance(MLP(3, [4, 4, 1], seed=0)([1.0, 2.0, 3.0]), Value)
+    out = MLP(3, [4, 2], seed=0)([1.0, 2.0, 3.0])
+    assert isinstance(out, list) and len(out) == 2 and all(isinstance(v, Value) for v in out)
+    assert isinstance(Layer(2, 1, seed=0)([1.0, 2.0]), Value)
+    assert len(Layer(2, 5, seed=0)([1.0, 2.0])) == 5
+    assert isinstance(Neuron(2, seed=0)([1.0, 2.0]), Value)
+
+
+def test_parameters_are_parameter_leaves_with_dotted_names():
+    model = MLP(3, [4, 4, 1], seed=0)
+    named = list(model.named_parameters())
+    assert model.num_parameters() == len(named) == 4 * 4 + 4 * 5 + 1 * 5 == 41
+    assert all(isinstance(p, Parameter) and p._op == "" for _, p in named)
+    names = [name for name, _ in named]
+    assert names[:5] == [
+        "layers.0.neurons.0.w.0",
+        "layers.0.neurons.0.w.1",
+        "layers.0.neurons.0.w.2",
+        "layers.0.neurons.0.b",
+        "layers.0.neurons.1.w.0",
+    ]
+    assert names[-1] == "layers.2.neurons.0.b"
+    assert dict(named)["layers.0.neurons.3.w.1"] is model.layers[0].neurons[3].w[1]
+    assert [p for _, p in named] == model.parameters()
+    assert len(set(map(id, model.parameters()))) == 41
+
+
+def test_hidden_layers_use_the_activation_and_the_output_is_linear():
+    model = MLP(2, [3, 3, 2], activation="relu", seed=0)
+    assert [layer.activation for layer in model.layers] == ["relu", "relu", "linear"]
+    out = model([0.5, -0.5])
+    assert all(v._op == "+" for v in out)  # the last layer ends with the bias sum, no activation
+    assert MLP(2, [3, 1]).activation == "tanh"
+
+
+def test_a_value_made_in_neuron_3_of_layer_0_carries_that_scope():
+    model = MLP(2, [4, 4, 1], seed=0)
+    out = model([0.5, -1.5])
+    w = model.layers[0].neurons[3].w[0]
+    made_by_w = [node for node in topological_order(out) if w in node._prev]
+    assert made_by_w and all(node._scope == ("MLP", "Layer 0", "Neuron 3") for node in made_by_w)
+    assert out._scope == ("MLP", "Layer 2", "Neuron 0")
+    scopes = {node._scope for node in topological_order(out) if node._op}
+    assert {s[:2] for s in scopes} == {("MLP", "Layer 0"), ("MLP", "Layer 1"), ("MLP", "Layer 2")}
+
+
+def test_names_default_to_the_class_and_parents_number_their_children():
+    seq = Sequential(Layer(2, 3, seed=0), Dropout(0.1), Layer(3, 1, seed=0))
+    assert seq.name == "Sequential"
+    assert [m.name for m in seq.layers] == ["Layer 0", "Dropout 1", "Layer 2"]
+    assert [n.name for n in seq.layers[0].neurons] == ["Neuron 0", "Neuron 1", "Neuron 2"]
+    assert Neuron(2).name == "Neuron" and MLP(2, [1]).name == "MLP"
+
+    class Custom(Module):  # a learner's module that forgets super().__init__()
+        def __init__(self):
+            self.inner = Layer(2, 1, seed=0)
+
+        def forward(self, x):
+            return self.inner(x) * 2.0
+
+    custom = Custom()
+    out = custom([1.0, 1.0])
+    assert out._scope == ("Custom",) and out._prev[0]._scope == ("Custom", "Layer", "Neuron 0")
+    assert [name for name, _ in custom.named_parameters()] == ["inner.neurons.0.w.0", "inner.neurons.0.w.1", "inner.neurons.0.b"]
+    assert custom.forward_floats([1.0, 1.0]) == pytest.approx(out.data)
+
+
+def test_the_same_seed_gives_the_same_model():
+    a, b, c = MLP(2, [8, 1], seed=3), MLP(2, [8, 1], seed=3), MLP(2, [8, 1], seed=4)
+    assert a.state_dict() == b.state_dict() != c.state_dict()
+    nn.manual_seed(11)
+    first = MLP(2, [8, 1]).state_dict()
+    nn.manual_seed(11)
+    assert MLP(2, [8, 1]).state_dict() == first
+    assert MLP(2, [8, 1], seed=random.Random(5)).state_dict() == MLP(2, [8, 1], seed=5).state_dict()
+
+
+@pytest.mark.parametrize("init, bound", [("uniform", 1.0), ("xavier", math.sqrt(3 / 50)), ("kaiming", math.sqrt(6 / 50))])
+def test_initial_weights_follow_the_init_and_biases_start_at_zero(init, bound):
+    layer = Layer(50, 40, init=init, seed=0)
+    weights = [w.data for n in layer.neurons for w in n.w]
+    assert max(abs(w) for w in weights) <= bound
+    assert max(abs(w) for w in weights) > 0.95 * bound  # it uses the whole range
+    variance = sum(w * w for w in weights) / len(weights)
+    assert variance == pytest.approx(bound**2 / 3, rel=0.1)  # uniform on [-a, a] has variance a²/3
+    assert all(n.b.data == 0.0 for n in layer.neurons)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "leaky_relu", "relu", "linear"])
+def test_parameter_gradients_match_central_differences(activation):
+    model = MLP(3, [4, 3, 1], activation=activation, seed=1)
+    x = [0.4, -1.2, 0.9]
+    params = model.parameters()
+    rng = random.Random(0)
+    for p in params:  # nonzero biases keep relu away from its kink at 0
+        p.data = rng.uniform(0.1, 1.0) if p.data == 0.0 else p.data
+
+    def f(*values):
+        for p, value in zip(params, values):
+            p.data = value.data
+        return model(x)
+
+    start = [p.data for p in params]
+    out = f(*[Value(v) for v in start])
+    out.backward()
+    analytic = [p.grad for p in params]
+    numeric = numerical_grad(f, *start)
+    for p, value in zip(params, start):
+        p.data = value
+    assert analytic == pytest.approx(numeric, abs=1e-6)
+
+
+def test_inputs_may_be_values_and_then_get_gradients():
+    model = MLP(2, [3, 1], seed=2)
+    x = [Value(0.3), Value(-0.8)]
+    model(x).backward()
+    numeric = numerical_grad(lambda a, b: model([a, b]), 0.3, -0.8)
+    assert [v.grad for v in x] == pytest.approx(numeric, abs=1e-7)
+
+
+def test_float_inputs_enter_the_graph_once_per_layer_as_constants():
+    layer = Layer(2, 5, seed=0)
+    out = layer([0.5, 2.0])
+    inputs = {node for node in topological_order(out[0]) + topological_order(out[4]) if isinstance(node, Constant)}
+    assert sorted(c.data for c in inputs) == [0.5, 2.0]  # shared by the neurons, not copied
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "linear"])
+def test_the_float_path_computes_what_the_graph_computes(activation):
+    model = MLP(2, [5, 4, 3], activation=activation, seed=0)
+    rng = random.Random(0)
+    for _ in range(20):
+        x = [rng.uniform(-3, 3), rng.uniform(-3, 3)]
+        graph = [v.data for v in model(x)]
+        assert model.forward_floats(x) == pytest.approx(graph, rel=1e-12, abs=1e-12)
+    single = MLP(2, [3, 1], activation=activation, seed=0)
+    assert single.forward_floats((1.0, 2)) == pytest.approx(single([1.0, 2.0]).data, rel=1e-12, abs=1e-12)
+    assert isinstance(single.forward_floats([1.0, 2.0]), float)
+
+
+def test_the_float_path_builds_no_graph_and_reads_the_current_weights():
+    model = MLP(2, [3, 1], seed=0)
+    f = model.float_function()
+    before = f([1.0, 1.0])
+    model.layers[1].neurons[0].b.data += 1.0
+    assert f([1.0, 1.0]) == before  # a snapshot
+    assert model.forward_floats([1.0, 1.0]) == pytest.approx(before + 1.0)
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_predict_and_accuracy_use_the_float_path():
+    model = MLP(2, [4, 1], seed=0)
+    X = [[0.1, 0.2], [-1.0, 0.5], [2.0, -2.0]]
+    scores = model.predict(X)
+    assert scores == pytest.approx([model(x).data for x in X], rel=1e-12)
+    labels = [1 if s > 0 else 0 for s in scores]
+    assert model.accuracy(X, labels) == 1.0
+    assert model.accuracy(X, [1 - t for t in labels]) == 0.0
+    assert nn.accuracy(model, X, [2 * t - 1 for t in labels]) == 1.0  # -1/+1 labels too
+    multi = MLP(2, [4, 3], seed=0)
+    classes = [max(range(3), key=out.__getitem__) for out in multi.predict(X)]
+    assert multi.accuracy(X, classes) == 1.0
+
+
+def test_dropout_is_active_only_in_train_mode():
+    drop = Dropout(0.25, seed=0)
+    x = [Value(1.0) for _ in range(2000)]
+    out = drop(x)
+    kept = [v.data for v in out if v.data != 0.0]
+    assert set(kept) == {1.0 / 0.75}
+    assert abs(len(kept) / 2000 - 0.75) < 0.04
+    drop.eval()
+    assert drop(x) == x
+    model = Sequential(Layer(2, 3, seed=0), Dropout(0.5, seed=0), Layer(3, 1, seed=0))
+    assert model.eval() is model and not any(m.training for m in model.modules())
+    assert model([1.0, 2.0]).data == pytest.approx(model.forward_floats([1.0, 2.0]))
+    model.train()
+    assert all(m.training for m in model.modules())
+    outs = {round(model([1.0, 2.0]).data, 12) for _ in range(20)}
+    assert len(outs) > 1  # random masks while training
+    assert model.forward_floats([1.0, 2.0]) == pytest.approx(model.eval()([1.0, 2.0]).data)
+
+
+def test_residual_adds_its_input_and_passes_the_gradient_through():
+    block = Layer(3, 3, activation="tanh", seed=0)
+    res = Residual(block)
+    x = [Value(0.2), Value(-0.4), Value(1.0)]
+    out = res(x)
+    inner = block([v.data for v in x])
+    assert [o.data for o in out] == pytest.approx([v.data + i.data for v, i in zip(x, inner)])
+    out[0].backward()
+    jac = numerical_grad(lambda a, b, c: res([a, b, c])[0], 0.2, -0.4, 1.0)
+    assert [v.grad for v in x] == pytest.approx(jac, abs=1e-7)
+    assert res.forward_floats([0.2, -0.4, 1.0]) == pytest.approx([o.data for o in out])
+    assert [n for n, _ in res.named_parameters()][0] == "block.neurons.0.w.0"
+    assert out[0]._scope == ("Residual",) and block.name == "Layer 0"
+    with pytest.raises(ValueError, match="keeps the size"):
+        Residual(Layer(3, 2))
+
+
+def test_residual_blocks_keep_gradients_alive_in_deep_networks():
+    def first_layer_grad(model):
+        out = model([0.5, -0.5, 0.25, 1.0])
+        out[0].backward()
+        return max(abs(p.grad) for p in model.layers[0].parameters())
+
+    plain = Sequential([Layer(4, 4, "sigmoid", seed=i) for i in range(20)])
+    deep = Sequential([Residual(Layer(4, 4, "sigmoid", seed=i)) for i in range(20)])
+    assert first_layer_grad(plain) < 1e-8 < 1e-3 < first_layer_grad(deep)
+
+
+def test_zero_grad_train_eval_and_repr():
+    model = MLP(2, [16, 16, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    text = repr(model)
+    assert text.splitlines()[0] == "MLP(2, [16, 16, 1], activation='tanh', 337 parameters):"
+    assert "Layer(16, 1, activation='linear')" in text
+    assert repr(Neuron(3, activation="relu")) == "Neuron(3, activation='relu')"
+    assert repr(Dropout(0.1)) == "Dropout(p=0.1)"
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: MLP(2, []), ValueError, "non-empty list"),
+        (lambda: MLP(0, [1]), ValueError, "positive int"),
+        (lambda: MLP(2, [3, 0]), ValueError, "positive int"),
+        (lambda: MLP(2, [3], activation="softmax"), ValueError, "unknown activation 'softmax'"),
+        (lambda: MLP(2, [3], init="zeros"), ValueError, "unknown init"),
+        (lambda: MLP(2, [3], seed="x"), TypeError, "seed must be an int"),
+        (lambda: Dropout(1.0), ValueError, "0 <= p < 1"),
+        (lambda: Sequential(), ValueError, "at least one module"),
+        (lambda: Sequential(Layer(2, 2), "relu"), TypeError, "must be a Module"),
+    ],
+)
+def test_bad_construction_says_what_is_wrong(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_bad_inputs_say_what_is_wrong():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="input 1 must be a number or a Value, got str"):
+        model([1.0, "2"])
+    with pytest.raises(TypeError, match="list of 2 numbers"):
+        model("ab")
+    with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
+        model.forward_floats([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="must be numbers"):
+        model.predict([[1.0, None]])
+    assert isinstance(MLP(1, [2, 1], seed=0)(0.5), Value)  # one input may be a bare number
