@@ -18,6 +18,10 @@ LOCAL = {}
 
 def _real(x, what):
     """``x`` as a float, or a TypeError naming the type that came instead."""
+    if type(x) is float:  # the common cases first, without the slower abstract-class check below
+        return x
+    if type(x) is int:
+        return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__}: {x!r}")
@@ -263,7 +267,14 @@ def _result(data, parents, op):
 def _as_value(x):
     if isinstance(x, Value):
         return x
-    return Constant(_real(x, "an operand of a Value operation"))
+    # A Constant made without __init__: this runs for every number in an expression (the 2 in 2*x).
+    node = _new(Constant)
+    node.data = _real(x, "an operand of a Value operation")
+    node._prev = ()
+    node._op = ""
+    node.label = ""
+    node._scope = mode.scope
+    return node
 
 
 def _data(x):
