@@ -56,6 +56,12 @@ def check(answer, expected, *, tol=1e-3, hint="", reveal=False, name="answer"):
             f"… No answer yet: replace the `...` in `{name} = ...` above with your prediction, "
             "run that cell, then run this one again.",
         )
+    if isinstance(answer, (list, tuple)) and any(item is Ellipsis or item is None for item in answer):
+        return Result(
+            "unanswered",
+            f"… Not finished: some items of `{name}` are still `...` or None; fill in every one, "
+            "run that cell, then run this one again.",
+        )
     problem = _compare(answer, expected, tol)
     if problem is None:
         return Result("right", f"✓ Right: {_show(answer)}.")
@@ -92,7 +98,7 @@ def _compare(answer, expected, tol):
     except TypeError:
         got = type(answer).__name__
     if want == "sequence":
-        if got != "sequence":
+        if not isinstance(answer, (list, tuple)):
             return f"a list of {len(expected)} values is expected"
         if len(answer) != len(expected):
             return f"{len(expected)} values are expected, not {len(answer)}"

@@ -35,6 +35,12 @@ def test_unanswered_says_what_to_do_and_never_raises(unanswered):
     assert "6.0" not in str(result)  # the expected value is not given away
 
 
+def test_a_partly_filled_list_is_unanswered():
+    result = check([-3.0, ..., 3.0], [-3.0, -3.0, 3.0])
+    assert result.status == "unanswered" and "every one" in str(result)
+    assert check([-3.0, None, 3.0], [-3.0, -3.0, 3.0]).status == "unanswered"
+
+
 def test_wrong_answer_explains_without_revealing():
     result = check(4.0, 6.0)
     assert result.status == "wrong" and not result
@@ -64,6 +70,7 @@ def test_sequences_compare_item_by_item():
     assert not result and "items 1, 3" in str(result)
     assert "3 values are expected, not 2" in str(check([1.0, 2.0], [1.0, 2.0, 3.0]))
     assert "list of 2 values is expected" in str(check(1.0, [1.0, 2.0]))
+    assert "item 1 (counting from 0) differs" in str(check([1.0, "x"], [1.0, 2.0]))
 
 
 def test_strings_and_booleans():
