@@ -12,7 +12,7 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
 
 FORMAT = "chainrule.nn"
 VERSION = 1
@@ -32,7 +32,9 @@ def save(model, path):
     document = {"format": FORMAT, "version": VERSION, "model": config, "parameters": state}
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL: never reuse a file; mode 0o666 minus the umask, like any file the user writes
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -1,0 +1,306 @@
+"""``python -m nn`` (or ``chainrule``): train a small MLP on a dataset and save what happened.
+
+By default it runs the classic moons demo (two hidden layers of 16 relu units, hinge loss with a
+little L2, plain SGD with a learning rate falling from 1.0 to 0.1, full-batch steps), prints the
+final train and validation accuracy, and writes into the output folder:
+
+- ``loss.png``: train and validation loss (and accuracy) per epoch;
+- ``decision_boundary.png``: the regions the model assigns to each class, with the points
+  (for 2-D data; a fitted curve for the regression set);
+- ``model.json``: the trained model, loadable with ``nn.load("out/model.json")``.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+PROG = "python -m nn"
+DATASETS = ("moons", "xor", "circles", "spiral", "blobs", "yin_yang", "regression", "digits")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
+LOSSES = ("auto", "hinge", "bce", "cross_entropy", "mse")
+SCHEDULES = ("linear", "cosine", "step", "constant")
+DEFAULT_LR = {"sgd": 1.0, "momentum": 0.1, "adam": 0.01, "adamw": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # one line, not a usage dump: what was wrong and where to look
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _fraction(text):
+    value = _nonnegative(text)
+    if not value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
+def _nonnegative(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0.0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
+
+
+def _layers(text):
+    try:
+        sizes = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 16,16, got {text!r}") from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"every layer needs at least 1 unit, got {text!r}")
+    return sizes
+
+
+def _batch_size(text):
+    return None if text.lower() == "full" else _positive_int(text)
+
+
+def parser():
+    p = _Parser(
+        prog=PROG,
+        description="Train a small MLP on a dataset; print its accuracy and write plots and the model to a folder.",
+        epilog="Examples: python -m nn | python -m nn --dataset spiral --classes 3 --optimizer adam --epochs 40 "
+        "--batch-size 30 | python -m nn --dataset digits --layers 32 --optimizer adam --epochs 3 --batch-size 32",
+    )
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=DATASETS, default="moons", help="which dataset to learn (default: moons)")
+    data.add_argument("--samples", type=_positive_int, default=100, help="number of points generated (default: 100; digits always has 1797)")
+    data.add_argument("--noise", type=_nonnegative, default=None, help="noise of the generated points (default: the dataset's own)")
+    data.add_argument("--classes", type=_positive_int, default=3, help="number of classes for spiral and blobs (default: 3)")
+    data.add_argument("--val-split", type=_fraction, default=0.2, help="fraction held out for validation, 0 for none (default: 0.2)")
+    model = p.add_argument_group("model")
+    model.add_argument("--layers", type=_layers, default=[16, 16], help="hidden layer sizes, comma separated (default: 16,16); the output layer follows the data")
+    model.add_argument("--activation", choices=("relu", "tanh", "sigmoid", "leaky_relu", "linear"), default="relu", help="activation of the hidden layers (default: relu)")
+    model.add_argument("--init", choices=("uniform", "xavier", "kaiming"), default="uniform", help="initial weights (default: uniform, U(-1, 1))")
+    train = p.add_argument_group("training")
+    train.add_argument("--loss", choices=LOSSES, default="auto", help="loss (default: auto = hinge for two classes, cross_entropy for more, mse for regression)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd", help="optimizer (default: sgd)")
+    train.add_argument("--lr", type=_nonnegative, default=None, help="starting learning rate (default: 1.0 for sgd, 0.1 for momentum and adagrad, 0.01 otherwise)")
+    train.add_argument("--schedule", choices=SCHEDULES, default="linear", help="learning rate over the run: linear falls to lr/10, cosine to 0, step halves it 4 times (default: linear)")
+    train.add_argument("--l2", type=_nonnegative, default=1e-4, help="L2 penalty strength (default: 1e-4)")
+    train.add_argument("--epochs", type=_positive_int, default=100, help="passes over the training data (default: 100)")
+    train.add_argument("--batch-size", type=_batch_size, default=None, help="examples per step, or 'full' for one step per epoch (default: full)")
+    train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a better validation loss (default: never)")
+    train.add_argument("--seed", type=int, default=0, help="seed for the data, the weights and the batch order (default: 0)")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", default="out", help="folder for loss.png, decision_boundary.png and model.json (default: out)")
+    out.add_argument("--no-plots", action="store_true", help="skip the PNGs (no matplotlib needed)")
+    out.add_argument("--no-progress", action="store_true", help="no progress bar (it only shows in a terminal anyway)")
+    return p
+
+
+def _load_data(args):
+    from nn import data
+
+    if args.dataset == "digits":
+        return data.digits()
+    kwargs = {"n": args.samples, "seed": args.seed}
+    if args.noise is not None:
+        kwargs["noise"] = args.noise
+    if args.dataset == "spiral":
+        kwargs["k"] = args.classes
+    elif args.dataset == "blobs":
+        kwargs["k"] = args.classes
+    return data.make(args.dataset, **kwargs)
+
+
+def _schedule(args, steps):
+    from nn import schedules
+
+    lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
+    if args.schedule == "linear":
+        return schedules.linear(lr, lr / 10, steps)
+    if args.schedule == "cosine":
+        return schedules.cosine(lr, steps)
+    if args.schedule == "step":
+        return schedules.step(lr, max(1, steps // 5), 0.5)
+    return schedules.constant(lr)
+
+
+def run(args, stdout=sys.stdout):
+    import nn
+    from nn import data as datasets
+    from nn.train import fit
+
+    X, y = _load_data(args)
+    classes = sorted(set(y)) if all(isinstance(t, int) for t in y) else None
+    if args.val_split > 0:
+        X_train, X_val, y_train, y_val = datasets.train_test_split(X, y, test_size=args.val_split, seed=args.seed)
+        validation = (X_val, y_val)
+    else:
+        X_train, y_train, validation = X, y, None
+    n_out = len(classes) if classes is not None and len(classes) > 2 else 1
+    loss = args.loss
+    if loss == "auto":
+        loss = "mse" if classes is None else ("hinge" if n_out == 1 else "cross_entropy")
+    elif loss == "bce":
+        loss = "binary_cross_entropy"
+    model = nn.MLP(len(X[0]), [*args.layers, n_out], activation=args.activation, init=args.init, seed=args.seed)
+    batch = len(X_train) if args.batch_size is None else min(args.batch_size, len(X_train))
+    steps = args.epochs * -(-len(X_train) // batch)
+    schedule = _schedule(args, steps)
+    if args.optimizer == "momentum":
+        optimizer = nn.SGD(model, lr=schedule, momentum=0.9)
+    else:
+        optimizer = nn.optim.OPTIMIZERS[args.optimizer](model, lr=schedule)
+
+    print(
+        f"{args.dataset}: {len(X)} points with {len(X[0])} features"
+        + (f", {len(classes)} classes" if classes is not None else "")
+        + f" ({len(X_train)} to train, {len(X) - len(X_train)} to validate)",
+        file=stdout,
+    )
+    print(f"model: {model.extra_repr()}, {model.num_parameters()} parameters", file=stdout)
+    print(f"training: {loss} loss + {args.l2:g} L2, {optimizer!r}, {args.epochs} epochs, batch {batch}", file=stdout)
+    start = time.perf_counter()
+    history = fit(
+        model,
+        (X_train, y_train),
+        loss=loss,
+        optimizer=optimizer,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation=validation,
+        l2=args.l2,
+        early_stopping=args.patience,
+        seed=args.seed,
+        progress=False if args.no_progress else None,
+    )
+    seconds = time.perf_counter() - start
+    summary = f"after {history.epochs} epochs ({seconds:.1f} s): train loss {history.train_loss[-1]:.4f}"
+    if history.train_accuracy[-1] is not None:
+        summary += f", train accuracy {100 * history.train_accuracy[-1]:.1f}%"
+    if history.val_loss:
+        summary += f", validation loss {history.val_loss[-1]:.4f}"
+        if history.val_accuracy[-1] is not None:
+            summary += f", validation accuracy {100 * history.val_accuracy[-1]:.1f}%"
+    if history.stopped_early:
+        summary += f" (stopped early; weights of epoch {history.best_epoch})"
+    print(summary, file=stdout)
+
+    os.makedirs(args.out, exist_ok=True)
+    written = [os.path.join(args.out, "model.json")]
+    model.save(written[0])
+    if not args.no_plots:
+        written += _plots(args, model, history, (X_train, y_train), validation, classes)
+    print("wrote " + ", ".join(written), file=stdout)
+    return model, history
+
+
+def _plots(args, model, history, train, validation, classes):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only, no window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"{PROG}: no plots: matplotlib is not installed (pip install chainrule[notebook])", file=sys.stderr)
+        return []
+    written = []
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    history.plot(ax)
+    ax.set_title(f"{args.dataset}: loss per epoch")
+    fig.tight_layout()
+    path = os.path.join(args.out, "loss.png")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    written.append(path)
+    X, y = train
+    if len(X[0]) == 2 and classes is not None:
+        path = os.path.join(args.out, "decision_boundary.png")
+        _boundary(plt, model, train, validation, classes, args.dataset, path)
+        written.append(path)
+    elif len(X[0]) == 1 and classes is None:
+        path = os.path.join(args.out, "fit.png")
+        _curve(plt, model, train, validation, args.dataset, path)
+        written.append(path)
+    return written
+
+
+def _boundary(plt, model, train, validation, classes, title, path, steps=120):
+    X, y = train
+    points = X + (validation[0] if validation else [])
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    pad_x, pad_y = 0.1 * (max(xs) - min(xs)) + 0.1, 0.1 * (max(ys) - min(ys)) + 0.1
+    x0, x1, y0, y1 = min(xs) - pad_x, max(xs) + pad_x, min(ys) - pad_y, max(ys) + pad_y
+    gx = [x0 + (x1 - x0) * i / (steps - 1) for i in range(steps)]
+    gy = [y0 + (y1 - y0) * j / (steps - 1) for j in range(steps)]
+    f = model.float_function()  # plain floats: thousands of points in a blink
+    grid = []
+    for b in gy:
+        row = []
+        for a in gx:
+            out = f([a, b])
+            row.append(max(range(len(out)), key=out.__getitem__) if isinstance(out, list) else float(out > 0))
+        grid.append(row)
+    k = len(classes)
+    cmap = plt.get_cmap("coolwarm" if k == 2 else "tab10")
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    levels = [i - 0.5 for i in range(k + 1)] if k > 2 else [-0.5, 0.5, 1.5]
+    ax.contourf(gx, gy, grid, levels=levels, cmap=cmap, alpha=0.3, vmin=0, vmax=max(k - 1, 1))
+
+    def colour(label):
+        if k == 2:
+            return 1 if label > 0 else 0
+        return classes.index(label)
+
+    ax.scatter(xs[: len(X)], ys[: len(X)], c=[colour(t) for t in y], cmap=cmap, vmin=0, vmax=max(k - 1, 1), s=18, edgecolors="k", linewidths=0.4, label="train")
+    if validation:
+        ax.scatter(xs[len(X) :], ys[len(X) :], c=[colour(t) for t in validation[1]], cmap=cmap, vmin=0, vmax=max(k - 1, 1), s=30, marker="^", edgecolors="k", linewidths=0.6, label="validation")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_title(f"{title}: decision boundary")
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def _curve(plt, model, train, validation, title, path):
+    X, y = train
+    xs = sorted(x[0] for x in X + (validation[0] if validation else []))
+    grid = [xs[0] + (xs[-1] - xs[0]) * i / 199 for i in range(200)]
+    f = model.float_function()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.scatter([x[0] for x in X], y, s=12, label="train")
+    if validation:
+        ax.scatter([x[0] for x in validation[0]], validation[1], s=20, marker="^", label="validation")
+    ax.plot(grid, [f([g]) for g in grid], color="k", label="model")
+    ax.set_title(f"{title}: the fitted curve")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    """Entry point of ``python -m nn`` and the ``chainrule`` command; returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        run(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, ImportError, OSError, FloatingPointError, OverflowError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Training: the acceptance runs (classic moons, XOR, spiral), fit and its History, progress, early stopping."""
+
+import pytest
+
+from nn import MLP, SGD, Adam, data, fit, losses, schedules
+from nn.train import History
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_acceptance_classic_moons_demo_reaches_100_percent(activation):
+    # the micrograd demo: hinge + 1e-4 L2, SGD with lr 1.0 - 0.9*k/100, 100 full-batch steps
+    # (fit runs the same loop as the hand-written one; see test_fit_runs_the_same_loop_a_learner_writes)
+    X, y = data.moons(100, noise=0.1, seed=1)
+    model = MLP(2, [16, 16, 1], activation=activation, seed=0)
+    opt = SGD(model, lr=lambda k: 1.0 - 0.9 * k / 100)
+    history = fit(model, (X, y), loss="hinge", optimizer=opt, epochs=100, l2=1e-4, progress=False)
+    assert opt.steps == 100
+    assert model.accuracy(X, y) == 1.0 == history.train_accuracy[-1]
+
+
+def test_acceptance_xor_is_learned_with_one_hidden_layer():
+    X, y = data.xor(100, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    history = fit(model, (X, y), optimizer="adam", lr=0.05, epochs=60, progress=False)
+    assert history.train_accuracy[-1] == 1.0
+    assert model.accuracy(X, y) == 1.0
+
+
+def test_acceptance_three_class_spiral_with_cross_entropy_and_adam():
+    X, y = data.spiral(150, 3, seed=0)
+    model = MLP(2, [16, 16, 3], seed=0)
+    history = fit(model, (X, y), loss="cross_entropy", optimizer=Adam(model, lr=0.03), epochs=25, batch_size=30, progress=False)
+    assert model.accuracy(X, y) >= 0.95
+    assert history.train_accuracy[-1] == model.accuracy(X, y)
+    assert history.train_loss[-1] < 0.5 * history.train_loss[0]
+
+
+def test_fit_runs_the_same_loop_a_learner_writes():
+    X, y = data.moons(30, seed=3)
+    by_hand = MLP(2, [4, 1], seed=0)
+    opt = SGD(by_hand, lr=0.3)
+    for _ in range(5):
+        opt.zero_grad()
+        (losses.hinge([by_hand(x) for x in X], y) + losses.l2(by_hand, 1e-3)).backward()
+        opt.step()
+    fitted = MLP(2, [4, 1], seed=0)
+    fit(fitted, (X, y), loss="hinge", optimizer=SGD(fitted, lr=0.3), epochs=5, l2=1e-3, progress=False)
+    assert fitted.state_dict() == by_hand.state_dict()
+
+
+def test_history_holds_train_and_validation_numbers_per_epoch():
+    X, y = data.moons(50, seed=0)
+    model = MLP(2, [6, 1], seed=0)
+    history = fit(model, (X, y), epochs=4, validation=0.2, batch_size=8, progress=False)
+    assert isinstance(history, History) and len(history) == history.epochs == 4
+    for series in (history.train_loss, history.val_loss, history.train_accuracy, history.val_accuracy):
+        assert len(series) == 4 and all(isinstance(v, float) for v in series)
+    X_train, X_val, y_train, y_val = data.train_test_split(X, y, test_size=0.2, seed=0)
+    assert history.val_accuracy[-1] == model.accuracy(X_val, y_val)
+    assert history.val_loss[-1] == pytest.approx(losses.binary_cross_entropy(model.predict(X_val), y_val))
+    assert history.train_loss[-1] == pytest.approx(losses.binary_cross_entropy(model.predict(X_train), y_train))
+    assert "4 epochs" in repr(history) and set(history.as_dict()) >= {"train_loss", "val_accuracy"}
+
+
+def test_validation_data_and_own_lists_work():
+    X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    y = [-1, 1, 1, -1]  # a learner's own XOR with -1/+1 labels: hinge by default
+    model = MLP(2, [8, 1], seed=1)
+    history = fit(model, (X, y), validation=(X, y), optimizer="adam", lr=0.05, epochs=80, progress=False)
+    assert history.val_accuracy[-1] == history.train_accuracy[-1] == 1.0
+
+
+def test_mini_batches_take_one_step_each():
+    X, y = data.blobs(45, k=3, seed=0)
+    model = MLP(2, [5, 3], seed=0)
+    opt = Adam(model, lr=0.01)
+    fit(model, (X, y), optimizer=opt, epochs=3, batch_size=10, progress=False)
+    assert opt.steps == 3 * 5
+
+
+def test_regression_has_no_accuracy():
+    X, y = data.regression(40, seed=0)
+    model = MLP(1, [8, 1], seed=0)
+    history = fit(model, (X, y), optimizer="adam", lr=0.02, epochs=30, progress=False)
+    assert history.train_accuracy == [None] * 30
+    assert history.train_loss[-1] < history.train_loss[0]
+    with pytest.raises(ValueError, match="accuracy is undefined for regression"):
+        fit(model, (X, y), epochs=1, monitor="train_accuracy", progress=False)
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    X, y = data.moons(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    lr = lambda k: 0.05 if k < 6 else 20.0  # good steps, then wild ones that make the loss worse
+    history = fit(model, (X, y), loss="hinge", optimizer=SGD(model, lr=lr), epochs=50, early_stopping=3, progress=False)
+    assert history.stopped_early and history.epochs < 50
+    assert history.epochs == history.best_epoch + 3
+    best = history.train_loss[history.best_epoch - 1]
+    assert best == min(history.train_loss)
+    assert losses.hinge(model.predict(X), y) == pytest.approx(best)
+
+
+def test_progress_bar_is_silent_when_not_a_terminal_and_shows_when_asked(capsys):
+    X, y = data.xor(20, seed=0)
+    fit(MLP(2, [3, 1], seed=0), (X, y), epochs=2)
+    assert capsys.readouterr().err == ""
+    fit(MLP(2, [3, 1], seed=0), (X, y), epochs=2, progress=True)
+    assert "2/2" in capsys.readouterr().err
+    fit(MLP(2, [3, 1], seed=0), (X, y), epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_callback_sees_every_epoch_and_the_train_mode_is_restored():
+    X, y = data.xor(20, seed=0)
+    model = MLP(2, [3, 1], seed=0).eval()
+    seen = []
+    fit(model, (X, y), epochs=3, progress=False, callback=lambda epoch, h: seen.append((epoch, len(h))))
+    assert seen == [(1, 1), (2, 2), (3, 3)]
+    assert model.training is False
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"epochs": -1}, ValueError, "epochs must be an int"),
+        ({"monitor": "val_loss"}, ValueError, "needs validation data"),
+        ({"monitor": "loss"}, ValueError, "monitor must be"),
+        ({"optimizer": "lbfgs"}, ValueError, "unknown optimizer 'lbfgs'"),
+        ({"loss": "cross_entropy"}, ValueError, "cross_entropy needs class labels 0..0"),
+        ({"l2": -1.0}, ValueError, "l2 must be"),
+        ({"early_stopping": 0}, ValueError, "patience"),
+        ({"optimizer": 3}, TypeError, "optimizer must be a name"),
+    ],
+)
+def test_bad_settings_say_what_is_wrong(kwargs, error, message):
+    X, y = data.xor(20, seed=0)
+    with pytest.raises(error, match=message):
+        fit(MLP(2, [3, 1], seed=0), (X, y), progress=False, **kwargs)
+
+
+def test_bad_data_says_what_is_wrong():
+    with pytest.raises(TypeError, match="pair"):
+        fit(MLP(2, [3, 1]), [[0.0, 1.0]], progress=False)
+    with pytest.raises(ValueError, match="X has 2 examples but y has 1"):
+        fit(MLP(2, [3, 1]), ([[0.0, 1.0], [1.0, 0.0]], [1]), progress=False)
+    with pytest.raises(ValueError, match="binary_cross_entropy needs labels 0/1"):
+        fit(MLP(2, [3, 1]), ([[0.0, 1.0], [1.0, 0.0]], [0, 2]), loss="bce", progress=False)
+
+
+def test_schedules_plug_into_fit():
+    X, y = data.moons(30, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    opt = SGD(model, lr=schedules.cosine(0.5, 10))
+    fit(model, (X, y), optimizer=opt, epochs=10, progress=False)
+    assert opt.steps == 10 and opt.lr == 0.0
