@@ -132,11 +132,13 @@ def _schedule(args, steps):
     return schedules.constant(lr)
 
 
-def run(args, stdout=sys.stdout):
+def run(args, stdout=None):
+    """Train as ``args`` (parsed by `parser`) say; returns ``(model, history)``."""
     import nn
     from nn import data as datasets
     from nn.train import fit
 
+    stdout = sys.stdout if stdout is None else stdout
     X, y = _load_data(args)
     classes = sorted(set(y)) if all(isinstance(t, int) for t in y) else None
     if args.val_split > 0:

@@ -130,7 +130,14 @@ def _few(names, limit=3):
 
 
 def _describe(config):
+    """``MLP(nin=2, nouts=[16, 1], activation='tanh')`` from a layout (nested layouts by type only)."""
     if not isinstance(config, dict):
         return repr(config)
-    args = ", ".join(f"{k}={v!r}" for k, v in config.items() if k != "type" and not isinstance(v, (dict, list)) or k == "nouts")
-    return f"{config.get('type')}({args})"
+    args = []
+    for key, value in config.items():
+        if key == "type":
+            continue
+        if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
+            value = [item.get("type") if isinstance(item, dict) else item for item in (value if isinstance(value, list) else [value])]
+        args.append(f"{key}={value!r}")
+    return f"{config.get('type')}({', '.join(args)})"
