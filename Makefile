@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench clean
 
 demo: $(STAMP)
-	$(PY) -m autograd
+	$(PY) -m nn
 
 test: $(STAMP)
 	$(PY) -m pytest --nbmake --nbmake-kernel=python3 tests notebooks
