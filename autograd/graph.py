@@ -12,6 +12,12 @@ def topological_order(root):
     Depth-first over parents in their recorded order, with an explicit stack, so the order is the
     same on every run and any depth works.
     """
+    return _walk(root, reset_interior=False)
+
+
+def _walk(root, reset_interior):
+    # The one implementation of the order. backward() asks it to zero interior gradients on the
+    # way, which saves a second pass over a graph that may be too big for the CPU caches.
     order = []
     seen = {root}
     stack = [(root, iter(root._prev))]
@@ -24,6 +30,8 @@ def topological_order(root):
                 break
         else:
             stack.pop()
+            if reset_interior and node._prev:
+                node.grad = 0.0
             order.append(node)
     return order
 
@@ -34,10 +42,7 @@ def backward(root, grad=1.0):
     Interior gradients are recomputed from zero; leaf gradients accumulate across calls (as in
     PyTorch). ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
     """
-    order = topological_order(root)
-    for node in order:
-        if node._prev:
-            node.grad = 0.0
+    order = _walk(root, reset_interior=True)  # topological_order(root), interior grads zeroed
     root.grad += float(grad)
     node = root
     try:
