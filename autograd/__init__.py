@@ -1,6 +1,7 @@
 """chainrule's scalar autograd engine: `Value`, the backward pass, and views of the graph."""
 
 from .check import GradcheckError, gradcheck, numerical_grad
+from .draw import draw_dot, draw_model
 from .functional import grad, hessian
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import is_grad_enabled, no_grad, scope
@@ -23,4 +24,6 @@ __all__ = [
     "numerical_grad",
     "gradcheck",
     "GradcheckError",
+    "draw_dot",
+    "draw_model",
 ]

@@ -1,0 +1,573 @@
+"""`draw_dot`: the graph of a computation as a picture, with every value and its gradient.
+
+Legend (fill / border colour):
+
+- **input** (light blue / blue): a leaf `Value` you made, such as ``Value(2.0, label="x")``
+- **parameter** (light green / green): a `Parameter`, a leaf that training updates
+- **constant** (light grey / grey): a `Constant`, a plain number that entered an operation (the 2 in
+  ``2*x``); it never collects a gradient, so it shows no grad
+- **intermediate** (white / grey): the result of an operation
+- **root / output** (light amber / amber, thick border): the value drawn from, usually the loss
+- **operation** (small grey oval): ``+``, ``*``, ``tanh``... between its inputs and its result;
+  for ``-``, ``/``, ``**`` and ``leaky_relu`` the edges are numbered 1, 2 in operand order
+- **module box** (light violet / violet, with ``collapse=``): a whole neuron, layer... drawn as one box
+- **highlighted** (red border, red edges): the nodes passed as ``highlight=``
+
+``—`` in place of a number means "not computed yet". Gradients show as ``—`` until ``backward()``
+has run, and the rule is: backward has run when the root's ``.grad`` is not 0.0 (``backward()``
+seeds it with 1.0; ``zero_grad()`` clears it). Passing ``grads=`` replaces that rule.
+
+Every box has an explicit fill, text colour and a white background, so pictures read the same on
+light and dark notebook themes. Node names in the DOT text are positions in the topological
+order, so the same graph always gives byte-identical DOT. Labels are shown literally: they are
+escaped for Graphviz's HTML-like labels, so no text can break the DOT or add markup to the SVG.
+"""
+
+import numbers
+import re
+
+from .graph import gradients, topological_order
+from .render import Drawing, RendererNotFoundError, find_renderer, render
+from .value import Constant, Parameter, Value
+
+__all__ = ["draw_dot", "draw_model", "render", "find_renderer", "Drawing", "GraphTooLargeError",
+           "RendererNotFoundError", "MAX_NODES"]
+
+MAX_NODES = 400  # nodes (values, operations, boxes) drawn before draw_dot asks for another option
+NOT_YET = "\u2014"  # an em dash: this number has not been computed yet
+FIELDS = ("label", "data", "grad")
+RANKDIRS = ("LR", "RL", "TB", "BT")
+ORDERED_OPS = ("-", "/", "**", "leaky_relu")  # ops whose operand order matters
+
+TEXT = "#111827"
+EDGE = "#4b5563"
+HIGHLIGHT = "#dc2626"
+# kind -> (fill, border, meaning)
+KINDS = {
+    "input": ("#dbeafe", "#2563eb", "input (a leaf Value)"),
+    "parameter": ("#dcfce7", "#16a34a", "parameter (trainable)"),
+    "constant": ("#f3f4f6", "#9ca3af", "constant (no grad)"),
+    "value": ("#ffffff", "#6b7280", "intermediate value"),
+    "output": ("#fef3c7", "#d97706", "root / output"),
+    "group": ("#ede9fe", "#7c3aed", "module (collapsed)"),
+    "op": ("#f1f5f9", "#64748b", "operation"),
+}
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than ``max_nodes``; the message says which option to use instead."""
+
+
+def draw_dot(root, *, rankdir="LR", fields=FIELDS, fmt=".4f", highlight=(), grads=None, values=None,
+             max_nodes=MAX_NODES, collapse=None, legend=False):
+    """Draw the graph that ``root`` was computed from; returns a `Drawing`.
+
+    ``root`` is a `Value` (or a list of them, drawn together). The result has ``.source`` (DOT
+    text, no renderer needed), ``.svg()``, ``.png()``, ``.save("g.svg" | "g.png")``, and shows
+    itself inline in Jupyter. The colours and marks are explained in this module's docstring.
+
+    - ``rankdir``: "LR" (default), "RL", "TB" or "BT".
+    - ``fields``: which of "label", "data", "grad" each value shows, in that order; ``fmt`` is
+      the number format.
+    - ``highlight``: values to mark, with the operations and edges between marked values.
+    - ``grads`` / ``values``: ``{node: number}`` shown instead of ``.grad`` / ``.data``; nodes
+      missing from the dict show ``—`` (not computed yet).
+    - ``max_nodes``: refuse larger drawings with `GraphTooLargeError`; ``None`` draws anyway.
+    - ``collapse``: draw each module as one box, using the scope tags values carry
+      (``autograd.scope``, set by ``nn``). A name such as "Neuron" or "Layer" boxes every scope
+      called that (``"Layer"`` matches "Layer 0", "Layer 1"...); an int ``k`` boxes by the first
+      ``k`` scope names. Values that leave a box are drawn, with their numbers, so the picture
+      shows what flows between modules. Parameters and constants used only inside boxes are not
+      drawn (each box counts them).
+    - ``legend``: add the colour legend to the picture.
+    """
+    roots = _roots(root)
+    rankdir = _check_rankdir(rankdir)
+    fields = _check_fields(fields)
+    _check_fmt(fmt)
+    max_nodes = _check_max_nodes(max_nodes)
+    order = _order(roots)
+    plan = _plan(order, roots, collapse)
+    size = plan.size()
+    if max_nodes is not None and size > max_nodes:
+        raise GraphTooLargeError(_too_large(order, plan, size, max_nodes, collapse))
+    marked = _check_highlight(highlight, plan)
+    show_grad = _grad_getter(roots, grads)
+    show_data = _data_getter(values)
+    dot = _Dot(rankdir, fields, fmt, show_data, show_grad)
+    return Drawing(dot.build(order, roots, plan, marked, legend), nodes=size)
+
+
+def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES, **options):
+    """Run ``model`` on one example ``x`` and draw the graph of its output.
+
+    ``model`` is any callable (an ``nn.MLP``, a function...). ``x`` is a number or a list of
+    numbers; each becomes an input `Value` labelled ``x`` or ``x[i]`` (`Value`s are used as they
+    are). ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
+    boxes the finest module level that fits (neurons before layers before whole networks).
+    ``backward=True`` also shows d(output)/d(node) for every node, computed without changing any
+    ``.grad`` (a model with one output only). Other keywords go to `draw_dot`.
+    """
+    if not callable(model):
+        raise TypeError(f"draw_model(model, x) needs a callable model, got {type(model).__name__}")
+    inputs = _inputs(x)
+    out = model(inputs)
+    roots = _roots(out, what="the model's output")
+    if isinstance(out, Value):
+        if not out.label:
+            out.label = "out"
+    else:
+        for i, r in enumerate(roots):
+            if not r.label:
+                r.label = f"out[{i}]"
+    if backward:
+        if "grads" in options:
+            raise TypeError("draw_model(): pass either backward=True or grads=, not both")
+        if len(roots) != 1:
+            raise ValueError(
+                f"backward=True needs a model with one output, got {len(roots)}; draw without it, "
+                "or call draw_dot(loss) on a loss computed from the outputs"
+            )
+        order = _order(roots)
+        options["grads"] = dict(zip(order, gradients(roots[0], order)))
+    if collapse == "auto":
+        collapse = _auto_collapse(_order(roots), roots, _check_max_nodes(max_nodes))
+    return draw_dot(out if isinstance(out, Value) else roots, collapse=collapse, max_nodes=max_nodes, **options)
+
+
+# ---- checking the arguments -------------------------------------------------------------------------
+def _roots(root, what="draw_dot(root)"):
+    if isinstance(root, Value):
+        return [root]
+    try:
+        roots = list(root)
+    except TypeError:
+        raise TypeError(f"{what} must be a Value or a list of Values, got {type(root).__name__}") from None
+    if not roots or not all(isinstance(r, Value) for r in roots):
+        bad = next((r for r in roots if not isinstance(r, Value)), None)
+        got = "an empty list" if not roots else f"a {type(bad).__name__} in the list"
+        raise TypeError(f"{what} must be a Value or a list of Values, got {got}")
+    return list(dict.fromkeys(roots))
+
+
+def _inputs(x):
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return Value(float(x), label="x")
+    try:
+        items = list(x)
+    except TypeError:
+        raise TypeError(f"draw_model(model, x): x must be a number or a list of numbers, got {type(x).__name__}") from None
+    return [v if isinstance(v, Value) else Value(v, label=f"x[{i}]") for i, v in enumerate(items)]
+
+
+def _check_rankdir(rankdir):
+    r = str(rankdir).upper()
+    if r not in RANKDIRS:
+        raise ValueError(f"rankdir={rankdir!r}: choose one of {', '.join(RANKDIRS)}")
+    return r
+
+
+def _check_fields(fields):
+    if isinstance(fields, str):
+        fields = (fields,)
+    fields = tuple(fields)
+    bad = [f for f in fields if f not in FIELDS]
+    if bad or not fields or len(set(fields)) != len(fields):
+        raise ValueError(f"fields={fields!r}: give one or more of {FIELDS}, each once")
+    return fields
+
+
+def _check_fmt(fmt):
+    try:
+        format(1.0, fmt)
+    except (TypeError, ValueError):
+        raise ValueError(f"fmt={fmt!r} is not a format for floats; try '.4f', '.3g' or '.2e'") from None
+
+
+def _check_max_nodes(max_nodes):
+    if max_nodes is None:
+        return None
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
+        raise ValueError(f"max_nodes={max_nodes!r}: give a positive int, or None for no limit")
+    return int(max_nodes)
+
+
+def _check_highlight(highlight, plan):
+    if isinstance(highlight, Value):
+        highlight = (highlight,)
+    marked = {}
+    for node in highlight:
+        if not isinstance(node, Value):
+            raise TypeError(f"highlight= takes Values, got a {type(node).__name__}: {node!r}")
+        if node not in plan.index:
+            raise ValueError(f"highlight=: {node!r} is not in the graph being drawn")
+        marked[node] = True
+    return marked
+
+
+def _grad_getter(roots, grads):
+    if grads is not None:
+        return grads.get
+    if any(r.grad != 0.0 for r in roots):
+        return lambda node: node.grad
+    return lambda node: None  # backward has not run: no gradient is known yet
+
+
+def _data_getter(values):
+    if values is not None:
+        return values.get
+    return lambda node: node.data
+
+
+def _order(roots):
+    """Topological order of everything the roots depend on, with the engine's own ordering rule."""
+    if len(roots) == 1:
+        return topological_order(roots[0])
+    joint = Value(0.0)  # a throwaway node whose parents are the roots
+    joint._prev = tuple(roots)
+    return topological_order(joint)[:-1]
+
+
+# ---- collapsing modules into boxes --------------------------------------------------------------------
+class _Box:
+    __slots__ = ("key", "members", "outputs", "inputs", "ops", "params", "consts", "number")
+
+    def __init__(self, key):
+        self.key = key
+        self.members = []  # nodes inside, in topological order
+        self.outputs = []  # members used outside the box (or roots): drawn
+        self.inputs = {}  # drawn nodes outside that feed the box, in order
+        self.ops = 0
+        self.params = 0
+        self.consts = 0
+        self.number = 1  # the n-th box with this key (a module called more than once)
+
+
+class _Plan:
+    """Which nodes are drawn, and which sit inside which box."""
+
+    def __init__(self, order):
+        self.index = {node: i for i, node in enumerate(order)}
+        self.box_of = {}  # node -> box index, for every node inside a box
+        self.boxes = []
+        self.shown = {}  # box outputs (members drawn anyway)
+        self.values = len(order)
+        self.ops = sum(1 for node in order if node._prev)
+
+    def hidden(self, node):
+        return node in self.box_of and node not in self.shown
+
+    def size(self):
+        if not self.boxes:
+            return self.values + self.ops
+        drawn = self.values - len(self.box_of) + len(self.shown)
+        inner_ops = sum(box.ops for box in self.boxes)
+        return drawn + (self.ops - inner_ops) + len(self.boxes)
+
+
+def _scope_key(collapse):
+    if isinstance(collapse, bool) or not isinstance(collapse, (str, numbers.Integral)):
+        raise TypeError(f"collapse={collapse!r}: give a scope name such as 'Neuron' or 'Layer', a depth (int), or None")
+    if isinstance(collapse, numbers.Integral):
+        depth = int(collapse)
+        if depth < 1:
+            raise ValueError(f"collapse={collapse!r}: a depth must be 1 or more")
+        return lambda s: s[:depth] if len(s) >= depth else None
+    name = collapse.strip()
+    if not name:
+        raise ValueError("collapse='': give a scope name such as 'Neuron' or 'Layer'")
+    prefix = name + " "
+
+    def key(s):
+        for i, part in enumerate(s):
+            if part == name or part.startswith(prefix):
+                return s[: i + 1]
+        return None
+
+    return key
+
+
+def scope_kinds(order):
+    """The scope names in a graph without their indices ('Layer 0' -> 'Layer'), innermost first."""
+    depth = {}
+    for node in order:
+        for i, part in enumerate(node._scope):
+            kind = re.sub(r"\s+\d+$", "", part)
+            if kind not in depth:
+                depth[kind] = i
+    return sorted(depth, key=lambda k: -depth[k])
+
+
+def _plan(order, roots, collapse):
+    plan = _Plan(order)
+    if collapse is None:
+        return plan
+    key_of = _scope_key(collapse)
+    keys = {}
+    link = {}  # union-find over grouped operation results: one box per connected piece
+    for node in order:
+        if node._prev:
+            k = key_of(node._scope)
+            if k is not None:
+                keys[node] = k
+                link[node] = node
+    if not keys:
+        kinds = scope_kinds(order)
+        found = f"its scopes are: {', '.join(map(repr, kinds))}" if kinds else (
+            "it has no scope tags (values made inside `with autograd.scope(name):`, or by nn modules, carry them)")
+        raise ValueError(f"collapse={collapse!r} matches no scope in this graph; {found}")
+
+    def find(n):
+        while link[n] is not n:
+            link[n] = link[link[n]]
+            n = link[n]
+        return n
+
+    def join(a, b):
+        a, b = find(a), find(b)
+        if a is not b:
+            link[a] = b
+
+    # Nodes of one key are one box when linked by an edge or fed by the same value (the neurons of
+    # a layer share their inputs); a module called on two unrelated inputs gives two boxes.
+    consumers = {}
+    fed = {}
+    for node in order:
+        for p in node._prev:
+            consumers.setdefault(p, []).append(node)
+        k = keys.get(node)
+        if k is None:
+            continue
+        for p in node._prev:
+            if keys.get(p) == k:
+                join(node, p)
+            elif not isinstance(p, (Parameter, Constant)):
+                join(node, fed.setdefault((p, k), node))
+    box_at = {}
+    seen_keys = {}
+    for node in order:
+        if node in keys:
+            top = find(node)
+            if top not in box_at:
+                box = _Box(keys[node])
+                seen_keys[box.key] = box.number = seen_keys.get(box.key, 0) + 1
+                box_at[top] = len(plan.boxes)
+                plan.boxes.append(box)
+            b = box_at[top]
+            plan.box_of[node] = b
+            box = plan.boxes[b]
+            box.members.append(node)
+            box.ops += 1
+    is_root = dict.fromkeys(roots, True)
+    for node in order:  # leaves made for a module, or weights, vanish into the boxes that use them
+        if node._prev or node in is_root:
+            continue
+        users = consumers.get(node, ())
+        boxes = [plan.box_of.get(c) for c in users]
+        own = isinstance(node, (Parameter, Constant)) or key_of(node._scope) is not None
+        if users and own and all(b is not None for b in boxes):
+            plan.box_of[node] = boxes[0]
+            for b in dict.fromkeys(boxes):
+                if isinstance(node, Parameter):
+                    plan.boxes[b].params += 1
+                elif isinstance(node, Constant):
+                    plan.boxes[b].consts += 1
+    for node in order:
+        b = plan.box_of.get(node)
+        if b is None or not node._prev:
+            continue
+        box = plan.boxes[b]
+        if node in is_root or any(plan.box_of.get(c) != b for c in consumers.get(node, ())):
+            plan.shown[node] = True
+            box.outputs.append(node)
+        for p in node._prev:
+            if plan.box_of.get(p) != b and not plan.hidden(p):
+                box.inputs[p] = True
+    return plan
+
+
+def _auto_collapse(order, roots, max_nodes):
+    """None when everything fits, else the finest scope name whose boxes fit (or the coarsest)."""
+    if max_nodes is None or _plan(order, roots, None).size() <= max_nodes:
+        return None
+    kinds = scope_kinds(order)
+    for kind in kinds:
+        if _plan(order, roots, kind).size() <= max_nodes:
+            return kind
+    return kinds[-1] if kinds else None
+
+
+def _too_large(order, plan, size, max_nodes, collapse):
+    what = f"{plan.values} values and {plan.ops} operations" if collapse is None else "boxes, values and operations"
+    kinds = scope_kinds(order)
+    options = []
+    if kinds:
+        names = " or ".join(repr(k) for k in reversed(kinds))
+        options.append(f"collapse={names} to draw each module as one box")
+    options.append("draw a smaller part (draw_dot(an_intermediate_value))")
+    options.append("max_nodes=None to draw it anyway (layout may take minutes)")
+    return (f"this graph is too large to draw readably: {size} nodes ({what}), above max_nodes={max_nodes}; "
+            f"use {', or '.join(options)}")
+
+
+# ---- writing DOT ---------------------------------------------------------------------------------------
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\\": "\\\\"}
+
+
+def text(s):
+    """``s`` as literal text inside a Graphviz HTML-like label.
+
+    Markup characters become entities; a backslash is doubled (Graphviz would otherwise read
+    ``\\N`` as the node's name); a newline becomes a line break; other control characters and
+    unpaired surrogates are shown as their Python escapes (``\\t``, ``\\x00``).
+    """
+    s = str(s).replace("\r\n", "\n")
+    out = []
+    for ch in s:
+        code = ord(ch)
+        if ch in _ENTITIES:
+            out.append(_ENTITIES[ch])
+        elif ch == "\n":
+            out.append("<BR/>")
+        elif code < 32 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+            out.append(repr(ch)[1:-1].replace("\\", "\\\\"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class _Dot:
+    def __init__(self, rankdir, fields, fmt, data_of, grad_of):
+        self.rankdir = rankdir
+        self.fields = fields
+        self.fmt = fmt
+        self.data_of = data_of
+        self.grad_of = grad_of
+        self.not_yet = False  # some number shows as not computed yet
+
+    def number(self, x):
+        if x is None:
+            self.not_yet = True
+            return NOT_YET
+        return format(x, self.fmt)
+
+    def value_label(self, node, kind, marked):
+        cells = []
+        for field in self.fields:
+            if field == "label":
+                if node.label:
+                    cells.append(f"<B>{text(node.label)}</B>")
+            elif field == "data":
+                cells.append(f"data {text(self.number(self.data_of(node)))}")
+            elif kind != "constant":
+                cells.append(f"grad {text(self.number(self.grad_of(node)))}")
+        if not cells:
+            cells.append(" ")
+        return self.table(cells, kind, marked)
+
+    def table(self, cells, kind, marked, rows=None):
+        fill, border, _ = KINDS[kind]
+        width = 3 if marked else 2 if kind in ("output", "group") else 1
+        colour = HIGHLIGHT if marked else border
+        if rows is None:
+            rows = self.rankdir in ("TB", "BT")
+        sep = "</TD></TR><TR><TD>" if rows else "</TD><TD>"
+        lines = ' ROWS="*"' if rows else ' COLUMNS="*"'
+        return (f'<<TABLE BORDER="{width}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4"{lines} '
+                f'BGCOLOR="{fill}" COLOR="{colour}" STYLE="rounded"><TR><TD>{sep.join(cells)}</TD></TR></TABLE>>')
+
+    def box_label(self, box, marked):
+        name = text(box.key[-1]) + (f" (call {box.number})" if box.number > 1 else "")
+        path = " \u203a ".join(text(part) for part in box.key[:-1])
+        parts = [f"{box.ops} ops"]
+        if box.params:
+            parts.append(f"{box.params} parameters")
+        if box.consts:
+            parts.append(f"{box.consts} constants")
+        cells = [f"<B>{name}</B>"] + ([f'<FONT POINT-SIZE="9">{path}</FONT>'] if path else [])
+        cells.append(f'<FONT POINT-SIZE="9">{", ".join(parts)}</FONT>')
+        return self.table(cells, "group", marked, rows=True)
+
+    def legend(self, kinds, ordered):
+        rows = ['<TR><TD COLSPAN="2"><B>Legend</B></TD></TR>']
+        for kind in kinds:
+            fill, border, meaning = KINDS[kind]
+            rows.append(f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="18"> </TD>'
+                        f'<TD ALIGN="LEFT">{text(meaning)}</TD></TR>')
+        if self.not_yet:
+            rows.append(f'<TR><TD>{NOT_YET}</TD><TD ALIGN="LEFT">not computed yet (run backward())</TD></TR>')
+        if ordered:
+            rows.append('<TR><TD>1, 2</TD><TD ALIGN="LEFT">operand order on edges</TD></TR>')
+        return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" BGCOLOR="#ffffff" '
+                f'COLOR="#9ca3af">{"".join(rows)}</TABLE>>')
+
+    def build(self, order, roots, plan, marked, legend):
+        is_root = dict.fromkeys(roots, True)
+        box_marked = {plan.box_of[n] for n in marked if n in plan.box_of and plan.hidden(n)}
+        for b, box in enumerate(plan.boxes):  # a marked value goes in and a marked value comes out
+            if any(p in marked for p in box.inputs) and any(o in marked for o in box.outputs):
+                box_marked.add(b)
+        nodes, edges, kinds = [], [], {}
+        ordered = False
+
+        def edge(a, b, on, label=None):
+            attrs = [f'label="{label}"'] if label else []
+            if on:
+                attrs += [f'color="{HIGHLIGHT}"', "penwidth=2.5"]
+            edges.append(f"  {a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+
+        def name(node):
+            return f"v{plan.index[node]}"
+
+        for i, node in enumerate(order):
+            if plan.hidden(node):
+                continue
+            if node in is_root:
+                kind = "output"
+            elif node._prev:
+                kind = "value"
+            elif isinstance(node, Constant):
+                kind = "constant"
+            elif isinstance(node, Parameter):
+                kind = "parameter"
+            else:
+                kind = "input"
+            kinds[kind] = True
+            on = node in marked
+            nodes.append(f"  v{i} [label={self.value_label(node, kind, on)}];")
+            if not node._prev:
+                continue
+            b = plan.box_of.get(node)
+            if b is not None:
+                edge(f"g{b}", f"v{i}", on and b in box_marked)
+                continue
+            kinds["op"] = True
+            op_on = on and any(p in marked for p in node._prev)
+            fill, border = KINDS["op"][:2]
+            colour = HIGHLIGHT if op_on else border
+            pen = ", penwidth=2.5" if op_on else ""
+            nodes.append(f'  v{i}op [label=<{text(node._op)}>, shape=ellipse, style=filled, fillcolor="{fill}", '
+                         f'color="{colour}"{pen}, margin="0.04,0.02", width=0.3, height=0.3];')
+            numbered = node._op in ORDERED_OPS and len(node._prev) > 1
+            ordered = ordered or numbered
+            for j, p in enumerate(node._prev):
+                edge(name(p), f"v{i}op", on and p in marked, str(j + 1) if numbered else None)
+            edge(f"v{i}op", f"v{i}", op_on)
+        for b, box in enumerate(plan.boxes):
+            kinds["group"] = True
+            on = b in box_marked
+            nodes.append(f"  g{b} [label={self.box_label(box, on)}];")
+            for p in box.inputs:
+                edge(name(p), f"g{b}", on and p in marked)
+        head = [
+            "digraph chainrule {",
+            f'  graph [rankdir={self.rankdir}, bgcolor="#ffffff", nodesep=0.25, ranksep=0.35, pad=0.15];',
+            f'  node [shape=plain, fontname="Helvetica", fontsize=12, fontcolor="{TEXT}"];',
+            f'  edge [color="{EDGE}", arrowsize=0.7, fontname="Helvetica", fontsize=9, fontcolor="{EDGE}"];',
+        ]
+        if legend:
+            order_of = [k for k in KINDS if k in kinds]
+            head.append(f"  legend [label={self.legend(order_of, ordered)}];")
+        return "\n".join(head + nodes + edges + ["}"]) + "\n"
