@@ -1,0 +1,120 @@
+"""`Stepper`: watch the backward pass one node at a time in Jupyter (ipywidgets).
+
+Play / pause, previous / next and a slider move through the steps; the graph highlights the active
+node and its parents and shows the gradients computed so far, with the step's explanation below.
+The controls are tied together with ``widgets.link`` (kernel side), so the stepper works in
+JupyterLab, Notebook, VS Code and Colab alike, and it can be driven from Python: set
+``stepper.slider.value`` (or call ``go``) and read ``index``, ``svg``, ``text`` and ``highlighted``.
+"""
+
+import html
+
+from .steps_html import as_steps, frame_svg
+
+
+def _widgets():
+    try:
+        import ipywidgets
+    except ImportError:
+        raise ImportError(
+            'the stepper needs ipywidgets: pip install "chainrule[notebook]" '
+            "(or use save_steps() for a page, or print(backward_steps(root)) for a table)"
+        ) from None
+    return ipywidgets
+
+
+class Stepper:
+    """Step through ``source`` (a root `Value`, or `Steps`) with widgets.
+
+    ``forward=True`` shows the values being computed first; ``grad`` seeds the root; ``interval`` is
+    the play speed in milliseconds; ``draw`` goes to `draw_dot` (``rankdir``, ``fields``, ...).
+    Display it as the last expression of a cell, or ``display(stepper)``.
+    """
+
+    def __init__(self, source, *, forward=False, grad=1.0, digits=6, interval=1200, **draw):
+        widgets = _widgets()
+        self.steps = as_steps(source, forward, grad, digits)
+        self._draw = draw
+        self._frame = {}
+        self._svg = {}
+        last = len(self.steps) - 1
+        self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
+        self.slider = widgets.IntSlider(value=0, min=0, max=last, step=1, description="step")
+        widgets.link((self.play, "value"), (self.slider, "value"))
+        self.previous = widgets.Button(description="previous", icon="step-backward", tooltip="previous step")
+        self.next = widgets.Button(description="next", icon="step-forward", tooltip="next step")
+        self.previous.on_click(lambda _: self.go(self.index - 1))
+        self.next.on_click(lambda _: self.go(self.index + 1))
+        self.graph = widgets.HTML()
+        self.explanation = widgets.HTML()
+        self.slider.observe(lambda change: self._show(change["new"]), names="value")
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.play, self.previous, self.next, self.slider]), self.graph, self.explanation]
+        )
+        self._show(0)
+
+    # ---- state ------------------------------------------------------------------------------------
+    @property
+    def index(self):
+        """The step shown."""
+        return self.slider.value
+
+    @property
+    def step(self):
+        """The `Step` shown."""
+        return self.steps[self.index]
+
+    @property
+    def frame(self):
+        """The `Frame` shown: values and gradients known so far, and the highlighted nodes."""
+        return self._frame_at(self.index)
+
+    @property
+    def highlighted(self):
+        """The nodes marked in the graph: the active node and its parents."""
+        return self.frame.highlight
+
+    @property
+    def text(self):
+        """The explanation shown under the graph, as plain text."""
+        return self.step.text
+
+    @property
+    def svg(self):
+        """The graph shown, as SVG text."""
+        return self._frame_svg(self.index)
+
+    def __len__(self):
+        return len(self.steps)
+
+    # ---- moving -----------------------------------------------------------------------------------
+    def go(self, i):
+        """Show step ``i``, clamped to the first and last step."""
+        self.slider.value = max(0, min(len(self.steps) - 1, int(i)))
+
+    def _frame_at(self, i):
+        if i not in self._frame:
+            self._frame[i] = self.steps.frame(i)
+        return self._frame[i]
+
+    def _frame_svg(self, i):
+        if i not in self._svg:
+            self._svg[i] = frame_svg(self.steps, self._frame_at(i), **self._draw)
+        return self._svg[i]
+
+    def _show(self, i):
+        self.graph.value = f'<div class="chainrule-graph" style="overflow:auto">{self._frame_svg(i)}</div>'
+        step, last = self.steps[i], len(self.steps) - 1
+        self.explanation.value = (
+            f"<b>step {i} of {last}</b>"
+            f'<pre style="white-space:pre-wrap;margin:.25em 0">{html.escape(step.text)}</pre>'
+        )
+        self.previous.disabled = i == 0
+        self.next.disabled = i == last
+
+    # ---- display ----------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self):
+        return f"<Stepper at step {self.index} of {len(self.steps) - 1}: {self.step.header}>"

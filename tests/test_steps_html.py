@@ -1,0 +1,158 @@
+"""save_steps: one self-contained page, checked as text and in a real headless browser."""
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograd import Value
+from autograd.steps import backward_steps, forward_steps
+from autograd.steps_html import frame_svg, save_steps, steps_html
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def classic():
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def test_page_has_one_frame_per_step_in_order():
+    L = classic()
+    steps = forward_steps(L) + backward_steps(L)
+    page = steps_html(steps, title="L = (a*b + c) * f")
+    found = re.findall(r'<figure class="step-frame" id="step-(\d+)" data-step="\d+" data-kind="(\w+)">', page)
+    assert [(int(i), kind) for i, kind in found] == [(s.index, s.kind) for s in steps]
+    for step, frame in zip(steps, steps.frames()):
+        assert f'<pre class="step-text">{html.escape(step.text)}</pre>' in page
+        assert frame_svg(steps, frame) in page
+    assert "<title>L = (a*b + c) * f</title>" in page
+    assert f'max="{len(steps) - 1}"' in page
+
+
+def test_page_loads_nothing_from_anywhere():
+    page = steps_html(classic())
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert not re.search(r"<(link|iframe|img|object|embed)\b", page)
+    assert not re.search(r"\ssrc\s*=", page)
+    external = [h for h in re.findall(r'href\s*=\s*"([^"]*)"', page) if not h.startswith("#")]
+    assert external == []
+    assert not re.search(r"(fetch|XMLHttpRequest|import\()", page)
+
+
+def test_save_steps_writes_the_page(tmp_path):
+    L = classic()
+    path = save_steps(L, tmp_path / "backprop.html", interval=500)
+    assert path == tmp_path / "backprop.html"
+    assert path.read_text(encoding="utf-8") == steps_html(L, interval=500)
+    with pytest.raises(ValueError, match="interval.*milliseconds"):
+        save_steps(L, tmp_path / "x.html", interval=0)
+    with pytest.raises(TypeError, match="Value .*or steps"):
+        save_steps("L", tmp_path / "x.html")
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    """The exported classic example opened in Debian's chromium, with every request recorded."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    tmp = tmp_path_factory.mktemp("browser")
+    L = classic()
+    steps = forward_steps(L) + backward_steps(L)
+    path = save_steps(steps, tmp / "backprop.html", interval=150)
+    requests, problems = [], []
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        page.goto(path.as_uri())
+        yield page, steps, path, requests, problems
+        context.close()
+
+
+def shown(page):
+    """(step number, explanation text, graph markup) of the one frame the page shows."""
+    visible = [f for f in page.locator(".step-frame").all() if f.is_visible()]
+    assert len(visible) == 1, "exactly one frame is visible"
+    frame = visible[0]
+    return (
+        int(frame.get_attribute("data-step")),
+        frame.locator(".step-text").inner_text(),
+        frame.locator(".step-graph").inner_html(),
+    )
+
+
+def test_browser_next_and_arrow_keys_change_frame_and_text(browser_page):
+    page, steps, path, requests, problems = browser_page
+    first = shown(page)
+    assert first[0] == 0 and first[1] == steps[0].text
+    assert page.locator("#counter").inner_text() == f"step 0 of {len(steps) - 1}"
+
+    page.click("#next")
+    second = shown(page)
+    assert second[0] == 1 and second[1] == steps[1].text
+    assert second[2] != first[2], "the graph changes with the step"
+    assert page.locator("#slider").input_value() == "1"
+
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert shown(page)[:2] == (4, steps[4].text)
+    page.keyboard.press("ArrowLeft")
+    assert shown(page)[0] == 3
+    page.keyboard.press("End")
+    last = shown(page)
+    assert last[0] == len(steps) - 1 and last[1] == steps[-1].text
+    assert "a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0" in last[1]
+    page.keyboard.press("ArrowRight")
+    assert shown(page)[0] == len(steps) - 1, "stepping past the end stays on the last frame"
+    page.click("#prev")
+    assert shown(page)[0] == len(steps) - 2
+
+    page.locator("#slider").fill("2")
+    assert shown(page)[:2] == (2, steps[2].text)
+
+
+def test_browser_play_runs_to_the_end(browser_page):
+    page, steps, *_ = browser_page
+    page.keyboard.press("Home")
+    assert shown(page)[0] == 0
+    from playwright.sync_api import expect
+
+    page.click("#play")
+    expect(page.locator("#play")).to_contain_text("pause")
+    # the page's policy forbids eval, so wait through locators rather than wait_for_function
+    expect(page.locator(".step-frame.current")).to_have_attribute("data-step", str(len(steps) - 1))
+    expect(page.locator("#play")).to_contain_text("play")
+    assert shown(page)[0] == len(steps) - 1
+
+
+def test_browser_no_request_leaves_the_page(browser_page):
+    page, steps, path, requests, problems = browser_page
+    page.keyboard.press("Home")
+    page.click("#next")
+    assert requests == [path.as_uri()], "the page is the only thing loaded"
+    assert problems == []

@@ -1,0 +1,106 @@
+"""The ipywidgets stepper, driven without a browser: set widget values, read what it shows."""
+
+import html
+import sys
+
+import pytest
+
+pytest.importorskip("ipywidgets", reason='the stepper needs ipywidgets (pip install "chainrule[notebook]")')
+
+from autograd import Value
+from autograd.stepper import Stepper
+from autograd.steps import backward_steps, forward_steps
+from autograd.steps_html import frame_svg
+
+
+def classic():
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, (a, b, c, f, e, d)
+
+
+@pytest.fixture(scope="module")
+def stepper():
+    L, _ = classic()
+    return Stepper(L, forward=True, interval=100)
+
+
+def test_controls_cover_every_step_and_play_is_linked_to_the_slider(stepper):
+    n = len(stepper.steps)
+    assert n == len(stepper) == 8
+    assert (stepper.slider.min, stepper.slider.max) == (stepper.play.min, stepper.play.max) == (0, n - 1)
+    stepper.play.value = 3
+    assert stepper.slider.value == 3 and stepper.index == 3
+    stepper.slider.value = 5
+    assert stepper.play.value == 5
+
+
+def test_each_step_shows_its_graph_text_and_highlight(stepper):
+    steps = stepper.steps
+    shown = []
+    for i in [0, 4, 6, 7, 1]:
+        stepper.slider.value = i
+        frame = steps.frame(i)
+        assert stepper.step is steps[i]
+        assert stepper.highlighted == frame.highlight
+        assert stepper.text == steps[i].text
+        assert html.escape(steps[i].text) in stepper.explanation.value
+        assert f"step {i} of {len(steps) - 1}" in stepper.explanation.value
+        expected_svg = frame_svg(steps, frame)
+        assert stepper.svg == expected_svg and expected_svg in stepper.graph.value
+        shown.append(stepper.graph.value)
+    assert len(set(shown)) == len(shown), "every step draws a different picture"
+
+
+def test_active_node_is_the_processed_one():
+    L, (a, b, c, f, e, d) = classic()
+    s = Stepper(L)
+    assert [s.steps[i].kind for i in range(len(s))] == ["seed", "grad", "grad", "grad"]
+    s.go(3)
+    assert s.highlighted == (e, a, b)
+    assert "a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0" in s.text
+    s.go(0)
+    assert s.highlighted == (L,)
+
+
+def test_buttons_step_and_stop_at_the_ends():
+    L, _ = classic()
+    s = Stepper(L)
+    assert s.previous.disabled and not s.next.disabled
+    s.next.click()
+    s.next.click()
+    assert s.index == 2 and s.play.value == 2
+    s.previous.click()
+    assert s.index == 1
+    s.go(100)
+    assert s.index == len(s) - 1 and s.next.disabled
+    s.next.click()
+    assert s.index == len(s) - 1
+    s.go(-5)
+    assert s.index == 0
+
+
+def test_takes_recorded_steps_and_displays_as_a_widget():
+    L, _ = classic()
+    steps = forward_steps(L) + backward_steps(L, grad=2.0)
+    s = Stepper(steps)
+    assert s.steps is steps
+    bundle = s._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == s.widget.model_id
+    assert "Stepper at step 0" in repr(s)
+
+
+def test_missing_ipywidgets_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with pytest.raises(ImportError, match=r"chainrule\[notebook\]"):
+        Stepper(Value(1.0))
+
+
+def test_bad_source_is_named():
+    with pytest.raises(TypeError, match="Value .*or steps.*list"):
+        Stepper([1.0])
