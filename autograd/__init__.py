@@ -5,6 +5,9 @@ from .draw import draw_dot, draw_model
 from .functional import grad, hessian
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import is_grad_enabled, no_grad, scope
+from .stepper import Stepper
+from .steps import backward_steps, forward_steps
+from .steps_html import save_steps
 from .value import Constant, Parameter, Value, local_grads
 
 __all__ = [
@@ -26,4 +29,8 @@ __all__ = [
     "GradcheckError",
     "draw_dot",
     "draw_model",
+    "backward_steps",
+    "forward_steps",
+    "Stepper",
+    "save_steps",
 ]
