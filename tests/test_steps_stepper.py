@@ -104,3 +104,18 @@ def test_missing_ipywidgets_names_the_extra(monkeypatch):
 def test_bad_source_is_named():
     with pytest.raises(TypeError, match="Value .*or steps.*list"):
         Stepper([1.0])
+
+
+def test_picture_fills_in_as_it_steps():
+    """Values, then gradients, replace the not-yet-computed mark one step at a time."""
+    from autograd.draw import HIGHLIGHT, NOT_YET
+
+    L, _ = classic()
+    s = Stepper(L, forward=True)
+    missing = []
+    for i in range(len(s)):
+        s.slider.value = i
+        assert HIGHLIGHT in s.svg, "the active node is marked"
+        missing.append(s.svg.count(NOT_YET))
+    assert missing == sorted(missing, reverse=True) and len(set(missing)) == len(missing)
+    assert missing[-1] == 0, "after the last step every value and gradient is shown"
