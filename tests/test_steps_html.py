@@ -134,6 +134,8 @@ def test_browser_next_and_arrow_keys_change_frame_and_text(browser_page):
 
     page.locator("#slider").fill("2")
     assert shown(page)[:2] == (2, steps[2].text)
+    page.keyboard.press("ArrowRight")  # the focused slider does not step a second time
+    assert shown(page)[0] == 3 and page.locator("#slider").input_value() == "3"
 
 
 def test_browser_play_runs_to_the_end(browser_page):
