@@ -16,6 +16,11 @@ def as_steps(source, forward=False, grad=1.0, digits=6):
     """`Steps` from a root `Value` (backward only, or forward first with ``forward=True``), or the
     given `Steps` unchanged."""
     if isinstance(source, Steps):
+        if forward or grad != 1.0 or digits != source.digits:
+            raise TypeError(
+                "forward=, grad= and digits= apply when recording; with recorded steps, pass them to "
+                "forward_steps() / backward_steps() instead"
+            )
         return source
     if not isinstance(source, Value):
         raise TypeError(

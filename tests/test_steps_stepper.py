@@ -93,6 +93,8 @@ def test_takes_recorded_steps_and_displays_as_a_widget():
     bundle = s._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == s.widget.model_id
     assert "Stepper at step 0" in repr(s)
+    with pytest.raises(TypeError, match="when recording"):
+        Stepper(steps, forward=True)
 
 
 def test_missing_ipywidgets_names_the_extra(monkeypatch):
