@@ -158,3 +158,14 @@ def test_browser_no_request_leaves_the_page(browser_page):
     page.click("#next")
     assert requests == [path.as_uri()], "the page is the only thing loaded"
     assert problems == []
+
+
+def test_a_network_exports_with_modules_collapsed():
+    from nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    steps = backward_steps(loss)
+    page = steps_html(steps, collapse="Neuron")
+    assert page.count('<figure class="step-frame"') == len(steps)
+    assert page.count("<svg") == len(steps) and "Neuron 0" in page

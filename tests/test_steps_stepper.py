@@ -121,3 +121,11 @@ def test_picture_fills_in_as_it_steps():
         missing.append(s.svg.count(NOT_YET))
     assert missing == sorted(missing, reverse=True) and len(set(missing)) == len(missing)
     assert missing[-1] == 0, "after the last step every value and gradient is shown"
+
+
+def test_a_leaf_root_is_one_step():
+    x = Value(1.0, "x")
+    s = Stepper(x)
+    assert len(s) == 1 and s.previous.disabled and s.next.disabled
+    s.next.click()
+    assert s.index == 0 and s.text == "seed x:  x.grad += 1.0  (the seed: dx/dx = 1)  (x.grad: 0.0 → 1.0)"
