@@ -7,7 +7,7 @@
 See `nn.module`, `nn.losses`, `nn.optim`, `nn.schedules`, `nn.data` and `nn.train`.
 """
 
-from . import losses, optim, schedules
+from . import data, losses, optim, schedules
 from .module import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential, manual_seed
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from .serialize import load
@@ -30,6 +30,7 @@ __all__ = [
     "Residual",
     "Dropout",
     "manual_seed",
+    "data",
     "losses",
     "optim",
     "schedules",

@@ -459,6 +459,15 @@ class Sequential(Module):
 
         return f
 
+    def forward_floats_by_layer(self, x):
+        """Every layer's output for one input, on plain floats: ``[out_0, out_1, ...]`` (the last is
+        ``forward_floats(x)``), e.g. to draw what each neuron responds to."""
+        outputs = []
+        for layer in self.layers:
+            x = layer.forward_floats(x)
+            outputs.append(x)
+        return outputs
+
     def __len__(self):
         return len(self.layers)
 

@@ -172,6 +172,14 @@ def test_the_float_path_computes_what_the_graph_computes(activation):
     assert isinstance(single.forward_floats([1.0, 2.0]), float)
 
 
+def test_the_float_path_shows_every_layers_output():
+    model = MLP(2, [4, 3, 1], activation="relu", seed=0)
+    outputs = model.forward_floats_by_layer([0.5, -0.25])
+    assert [len(o) if isinstance(o, list) else 1 for o in outputs] == [4, 3, 1]
+    assert outputs[0] == pytest.approx([v.data for v in model.layers[0]([0.5, -0.25])])
+    assert outputs[-1] == model.forward_floats([0.5, -0.25])
+
+
 def test_the_float_path_builds_no_graph_and_reads_the_current_weights():
     model = MLP(2, [3, 1], seed=0)
     f = model.float_function()
