@@ -77,8 +77,8 @@ def draw_dot(root, *, rankdir="LR", fields=FIELDS, fmt=".4f", highlight=(), grad
       (``autograd.scope``, set by ``nn``). A name such as "Neuron" or "Layer" boxes every scope
       called that (``"Layer"`` matches "Layer 0", "Layer 1"...); an int ``k`` boxes by the first
       ``k`` scope names. Values that leave a box are drawn, with their numbers, so the picture
-      shows what flows between modules. Parameters and constants used only inside boxes are not
-      drawn (each box counts them).
+      shows what flows between modules. Parameters used only inside boxes, and constants used by
+      one operation inside a box, are not drawn (each box counts them).
     - ``legend``: add the colour legend to the picture.
     """
     roots = _roots(root)
@@ -361,13 +361,16 @@ def _plan(order, roots, collapse):
             box.members.append(node)
             box.ops += 1
     is_root = dict.fromkeys(roots, True)
-    for node in order:  # leaves made for a module, or weights, vanish into the boxes that use them
+    for node in order:  # weights, and numbers written in a module's formula, vanish into its box
         if node._prev or node in is_root:
             continue
         users = consumers.get(node, ())
         boxes = [plan.box_of.get(c) for c in users]
-        own = isinstance(node, (Parameter, Constant)) or key_of(node._scope) is not None
-        if users and own and all(b is not None for b in boxes):
+        if isinstance(node, Parameter):
+            inside = bool(users)
+        else:  # a constant used once is part of a formula; one used more often is data flowing in
+            inside = len(users) == 1 and (isinstance(node, Constant) or key_of(node._scope) is not None)
+        if inside and all(b is not None for b in boxes):
             plan.box_of[node] = boxes[0]
             for b in dict.fromkeys(boxes):
                 if isinstance(node, Parameter):

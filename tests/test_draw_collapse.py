@@ -1,0 +1,227 @@
+"""draw_dot(collapse=...) and draw_model: modules drawn as boxes, grouped by the scope tags values
+carry, with the values that flow between boxes drawn in full."""
+
+import re
+
+import pytest
+
+from autograd import Parameter, Value, draw_dot, draw_model, gradients, numerical_grad, scope
+from autograd.draw import HIGHLIGHT, GraphTooLargeError
+
+from test_draw import by_label, cells, parse
+
+
+def make_weights(sizes, nin):
+    weights, fan_in = [], nin
+    for n in sizes:
+        weights.append([([Parameter(0.1 * (i + 1) - 0.05 * j) for i in range(fan_in)], Parameter(0.01 * j)) for j in range(n)])
+        fan_in = n
+    return weights
+
+
+def hand_mlp(xs, weights):
+    """An MLP written by hand with the scope names nn uses: MLP > Layer i > Neuron j."""
+    with scope("MLP"):
+        h = xs
+        for li, layer in enumerate(weights):
+            with scope(f"Layer {li}"):
+                out = []
+                for ni, (w, b) in enumerate(layer):
+                    with scope(f"Neuron {ni}"):
+                        act = b
+                        for wi, xi in zip(w, h):
+                            act = act + wi * xi
+                        out.append(act.tanh())
+                h = out
+    return h
+
+
+def inputs():
+    return [Value(v, label=f"x{i}") for i, v in enumerate((1.0, -2.0, 0.5))]
+
+
+def boxes(nodes):
+    return {name: cells(label) for name, (label, _) in nodes.items() if re.fullmatch(r"g\d+", name)}
+
+
+def test_collapse_neuron_draws_one_box_per_neuron_with_values_between():
+    xs, weights = inputs(), make_weights([4, 2], 3)
+    y1, y2 = hand_mlp(xs, weights)
+    loss = (y1 - 0.5) ** 2 + y2
+    loss.label = "loss"
+    nodes, edges = parse(draw_dot(loss, collapse="Neuron").source)
+    found = boxes(nodes)
+    assert sorted(c[0] for c in found.values()) == sorted([f"Neuron {j}" for j in range(4)] + ["Neuron 0", "Neuron 1"])
+    assert {c[1] for c in found.values()} == {"MLP \u203a Layer 0", "MLP \u203a Layer 1"}
+    layer0 = [g for g, c in found.items() if c[1].endswith("Layer 0")]
+    assert all(found[g][2] == "7 ops, 4 parameters" for g in layer0)  # 3 * + 3 + and tanh; 3 w and b
+    named = by_label(nodes)
+    for g in layer0:  # every input feeds every first-layer neuron, once
+        assert sorted(t for t, h, _ in edges if h == g) == sorted(named[f"x{i}"][0] for i in range(3))
+    # each first-layer box has one output value, drawn with its number, feeding both second-layer boxes
+    layer1 = [g for g in found if g not in layer0]
+    for g in layer0:
+        (out,) = [h for t, h, _ in edges if t == g]
+        assert re.fullmatch(r"v\d+", out) and cells(nodes[out][0])[0].startswith("data ")
+        assert sorted(h for t, h, _ in edges if t == out) == sorted(layer1)
+    params = [n for n, (label, _) in nodes.items() if "#dcfce7" in label]
+    assert params == []  # parameters live inside their boxes
+    ops = sorted(html_op(nodes[n][0]) for n in nodes if n.endswith("op"))
+    assert ops == sorted(["-", "**", "+"])  # only the loss outside the modules keeps its operations
+
+
+def html_op(label):
+    return label.replace("&lt;", "<").replace("&gt;", ">")
+
+
+def test_collapse_layer_and_mlp_and_depth():
+    xs, weights = inputs(), make_weights([4, 2], 3)
+    y1, y2 = hand_mlp(xs, weights)
+    out = y1 * y2
+    for collapse, expected in (("Layer", ["Layer 0", "Layer 1"]), ("MLP", ["MLP"]), (2, ["Layer 0", "Layer 1"]), (1, ["MLP"])):
+        nodes, edges = parse(draw_dot(out, collapse=collapse).source)
+        found = boxes(nodes)
+        assert sorted(c[0] for c in found.values()) == expected, collapse
+    nodes, edges = parse(draw_dot(out, collapse="Layer").source)
+    found = boxes(nodes)
+    (g0,) = [g for g, c in found.items() if c[0] == "Layer 0"]
+    (g1,) = [g for g, c in found.items() if c[0] == "Layer 1"]
+    between = [h for t, h, _ in edges if t == g0]
+    assert len(between) == 4 and all([g1] == [h for t, h, _ in edges if t == v] for v in between)
+    assert found[g0][2] == "28 ops, 16 parameters"
+
+
+def test_a_module_called_on_two_inputs_gives_two_boxes():
+    weights = make_weights([2], 3)
+    (a1, a2) = hand_mlp(inputs(), weights)
+    (b1, b2) = hand_mlp(inputs(), weights)
+    total = a1 + a2 + b1 + b2
+    nodes, _ = parse(draw_dot(total, collapse="MLP").source)
+    assert sorted(c[0] for c in boxes(nodes).values()) == ["MLP", "MLP (call 2)"]
+    shared = [n for n, (label, _) in nodes.items() if "#dcfce7" in label]
+    assert shared == []
+
+
+def test_collapse_names_that_match_nothing_list_the_scopes_found():
+    y1, y2 = hand_mlp(inputs(), make_weights([2, 2], 3))
+    with pytest.raises(ValueError, match=r"matches no scope.*'Neuron', 'Layer', 'MLP'"):
+        draw_dot(y1 + y2, collapse="Nueron")
+    with pytest.raises(ValueError, match="no scope tags"):
+        draw_dot(Value(1.0) * 2.0, collapse="Layer")
+
+
+def test_the_guard_suggests_collapse_when_the_graph_has_scopes():
+    y1, y2 = hand_mlp(inputs(), make_weights([4, 2], 3))
+    with pytest.raises(GraphTooLargeError, match=r"collapse='MLP' or 'Layer' or 'Neuron'"):
+        draw_dot(y1 + y2, max_nodes=20)
+    assert draw_dot(y1 + y2, max_nodes=20, collapse="Layer").nodes <= 20
+
+
+def test_highlight_inside_a_box_marks_the_box():
+    xs = inputs()
+    y1, y2 = hand_mlp(xs, make_weights([2], 3))
+    inner = y1._prev[0]  # the sum before tanh, hidden in Neuron 0's box
+    nodes, edges = parse(draw_dot(y1 + y2, collapse="Neuron", highlight=[inner, y1, xs[0]]).source)
+    found = boxes(nodes)
+    marked = [g for g in found if HIGHLIGHT in nodes[g][0]]
+    assert [found[g][0] for g in marked] == ["Neuron 0"]
+    named = by_label(nodes)
+    lit = {(t, h) for t, h, attrs in edges if HIGHLIGHT in attrs}
+    out = [h for t, h, _ in edges if t == marked[0]]
+    assert lit == {(named["x0"][0], marked[0]), (marked[0], out[0])}
+
+
+def test_collapsed_drawings_are_deterministic():
+    def build():
+        y1, y2 = hand_mlp(inputs(), make_weights([3, 2], 3))
+        return y1 * y2
+
+    first, second = build(), build()
+    for collapse in ("Neuron", "Layer", "MLP"):
+        assert draw_dot(first, collapse=collapse).source == draw_dot(second, collapse=collapse).source
+
+
+def test_draw_model_works_on_any_callable():
+    weights = make_weights([2, 1], 2)
+    g = draw_model(lambda x: hand_mlp(x, weights)[0], [0.5, -1.0])
+    nodes, _ = parse(g.source)
+    named = by_label(nodes)
+    assert {"x[0]", "x[1]", "out"} <= set(named)
+    assert named["x[0]"][1][1] == "data 0.5000"
+    assert named["out"][1][2] == "grad \u2014"  # nothing ran backward
+    assert not boxes(nodes)  # small enough to draw whole
+    with pytest.raises(TypeError, match="callable"):
+        draw_model(3, [1.0])
+
+
+def test_draw_model_collapses_automatically_when_large():
+    weights = make_weights([6, 6, 1], 3)
+    model = lambda x: hand_mlp(x, weights)[0]  # noqa: E731
+    whole = draw_model(model, [1.0, 2.0, 3.0], max_nodes=None)
+    assert not boxes(parse(whole.source)[0])
+    fine = draw_model(model, [1.0, 2.0, 3.0], max_nodes=whole.nodes - 1)
+    found = boxes(parse(fine.source)[0])
+    assert len(found) == 13 and all(c[0].startswith("Neuron") for c in found.values())
+    coarse = draw_model(model, [1.0, 2.0, 3.0], max_nodes=fine.nodes - 1)
+    assert sorted(c[0] for c in boxes(parse(coarse.source)[0]).values()) == ["Layer 0", "Layer 1", "Layer 2"]
+
+
+def test_draw_model_backward_shows_gradients_without_touching_grad():
+    weights = make_weights([3, 1], 2)
+    model = lambda x: hand_mlp(x, weights)[0]  # noqa: E731
+    g = draw_model(model, [0.3, -0.7], backward=True, fmt=".6f")
+    named = by_label(parse(g.source)[0])
+    assert named["out"][1][2] == "grad 1.000000"
+    slopes = numerical_grad(lambda a, b: model([a, b]), 0.3, -0.7)
+    for i, expected in enumerate(slopes):
+        shown = float(named[f"x[{i}]"][1][2].split()[1])
+        assert shown == pytest.approx(expected, abs=2e-6)
+    assert all(w.grad == 0.0 for layer in weights for ws, b in layer for w in ws + [b])
+    with pytest.raises(ValueError, match="one output"):
+        draw_model(lambda x: hand_mlp(x, weights[:1]), [0.3, -0.7], backward=True)
+
+
+def test_draw_model_draws_several_outputs_together():
+    weights = make_weights([2], 2)
+    nodes, _ = parse(draw_model(lambda x: hand_mlp(x, weights), [1.0, 2.0]).source)
+    named = by_label(nodes)
+    assert "out[0]" in named and "out[1]" in named
+    assert "#fef3c7" in nodes[named["out[1]"][0]][0]  # both are drawn as outputs
+
+
+def nn_or_skip():
+    return pytest.importorskip("nn.module", reason="the nn package is not available")
+
+
+def test_nn_mlp_boxes_per_neuron_layer_and_mlp():
+    module = nn_or_skip()
+    model = module.MLP(3, [4, 4, 1], seed=0)
+    for collapse, count in (("Neuron", 9), ("Layer", 3), ("MLP", 1)):
+        nodes, edges = parse(draw_model(model, [1.0, -2.0, 0.5], collapse=collapse).source)
+        found = boxes(nodes)
+        assert len(found) == count, collapse
+        named = by_label(nodes)
+        assert {"x[0]", "x[1]", "x[2]", "out"} <= set(named)
+    nodes, edges = parse(draw_model(model, [1.0, -2.0, 0.5], collapse="Layer").source)
+    counts = sorted(c[2] for c in boxes(nodes).values())
+    assert counts == sorted(["28 ops, 16 parameters", "36 ops, 20 parameters", "8 ops, 5 parameters"])
+
+
+def test_nn_mlp_on_plain_numbers_keeps_its_inputs_visible():
+    module = nn_or_skip()
+    model = module.MLP(3, [4, 1], seed=0)
+    out = model([1.0, -2.0, 0.5])
+    nodes, edges = parse(draw_dot(out, collapse="Neuron").source)
+    data = sorted(cells(label)[0] for n, (label, _) in nodes.items() if "#f3f4f6" in label)
+    assert data == ["data -2.0000", "data 0.5000", "data 1.0000"]
+
+
+def test_nn_mlp_gradients_shown_match_backward():
+    module = nn_or_skip()
+    model = module.MLP(2, [3, 1], seed=1)
+    x = [Value(0.4, label="a"), Value(-0.9, label="b")]
+    out = model(x)
+    expected = gradients(out, x)
+    out.backward()
+    named = by_label(parse(draw_dot(out, collapse="Neuron", fmt=".8f").source)[0])
+    assert named["a"][1][2] == f"grad {expected[0]:.8f}" and named["b"][1][2] == f"grad {expected[1]:.8f}"
