@@ -368,20 +368,40 @@ class Neuron(Module):
 
 
 def _layer_function(neurons, activation, who):
+    """The float forward of a layer: ``act(b + w·x)`` per neuron, summed in the graph's order
+    (``b + w0*x0 + w1*x1 + ...``) so both paths give the same numbers."""
     W = [[w.data for w in n.w] for n in neurons]
     B = [n.b.data for n in neurons]
     act = FLOAT_ACTIVATIONS[activation]
     nin = len(W[0])
     single = len(neurons) == 1
+    if nin == 2:  # the common 2-D input layer, spelled out: no map() per neuron
+        rows = [(b, w0, w1) for (w0, w1), b in zip(W, B)]
+
+        def weighted(x):
+            x0, x1 = x
+            return [b + w0 * x0 + w1 * x1 for b, w0, w1 in rows]
+
+    else:
+        rows = list(zip(W, B))
+
+        def weighted(x):
+            return [sum(map(mul, row, x), b) for row, b in rows]
+
+    relu = activation == "relu"
 
     def f(x):
         if type(x) is not list or len(x) != nin:
             x = _as_floats(x, nin, who)
         try:
-            z = [sum(map(mul, row, x), b) for row, b in zip(W, B)]
-        except TypeError:  # something in x is not a number: say which
-            z = [sum(map(mul, row, _as_floats(x, nin, who)), b) for row, b in zip(W, B)]
-        if act is not None:
+            z = weighted(x)
+            if type(z[0]) is not float:  # a Value among the inputs: compute on its .data
+                raise TypeError
+        except TypeError:  # or something that is not a number: say which
+            z = weighted(_as_floats(x, nin, who))
+        if relu:
+            z = [v if v > 0.0 else 0.0 for v in z]  # inline: the most common activation
+        elif act is not None:
             z = list(map(act, z))
         return z[0] if single else z
 

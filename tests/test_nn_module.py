@@ -170,6 +170,8 @@ def test_the_float_path_computes_what_the_graph_computes(activation):
     single = MLP(2, [3, 1], activation=activation, seed=0)
     assert single.forward_floats((1.0, 2)) == pytest.approx(single([1.0, 2.0]).data, rel=1e-12, abs=1e-12)
     assert isinstance(single.forward_floats([1.0, 2.0]), float)
+    assert single.forward_floats([Value(1.0), 2]) == single.forward_floats([1.0, 2.0])
+    assert isinstance(single.forward_floats([Value(1.0), 2]), float)
 
 
 def test_the_float_path_shows_every_layers_output():
