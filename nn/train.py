@@ -160,9 +160,15 @@ def _task(model, X, y, loss):
         if fn is loss_functions.binary_cross_entropy and ints and not labels <= {0, 1}:
             raise ValueError(f"binary_cross_entropy needs labels 0/1, got {sorted(labels)[:5]}; use hinge for -1/+1")
         return fn, 0.0, name
-    if ints and n_out == 1 and labels <= {0, 1}:
-        return fn, 0.5, name  # mse on 0/1 labels: the boundary is at 0.5
-    if ints and (n_out > 1 or labels <= {-1, 1}):
+    # mse (or a loss of your own) on targets that are labels, as in the lecture's [1.0, -1.0, ...]:
+    # accuracy still means something
+    scalars = all(isinstance(t, (int, float)) for t in y)
+    values = set(y) if scalars and all(float(t).is_integer() for t in y) else None
+    if values is not None and n_out == 1 and values <= {0, 1}:
+        return fn, 0.5, name  # the boundary between 0 and 1 is at 0.5
+    if values is not None and n_out == 1 and values <= {-1, 1}:
+        return fn, 0.0, name
+    if ints and n_out > 1:
         return fn, 0.0, name
     return fn, None, name
 

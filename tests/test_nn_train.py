@@ -70,6 +70,15 @@ def test_validation_data_and_own_lists_work():
     assert history.val_accuracy[-1] == history.train_accuracy[-1] == 1.0
 
 
+def test_the_lectures_float_targets_train_with_mse_and_report_accuracy():
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    model = MLP(3, [4, 4, 1], seed=0)
+    history = fit(model, (xs, ys), optimizer=SGD(model, lr=0.05), epochs=40, progress=False)
+    assert history.train_loss[-1] == pytest.approx(losses.mse(model.predict(xs), ys))
+    assert history.train_accuracy[-1] == 1.0
+
+
 def test_mini_batches_take_one_step_each():
     X, y = data.blobs(45, k=3, seed=0)
     model = MLP(2, [5, 3], seed=0)
