@@ -13,7 +13,8 @@ Legend (fill / border colour):
 - **module box** (light violet / violet, with ``collapse=``): a whole neuron, layer... drawn as one box
 - **highlighted** (red border, red edges): the nodes passed as ``highlight=``
 
-``—`` in place of a number means "not computed yet". Gradients show as ``—`` until ``backward()``
+A value without a label is named ``v<i>`` (in grey italics): its position in the topological
+order, the name the step-through (`autograd.steps`) gives it too. ``—`` in place of a number means "not computed yet". Gradients show as ``—`` until ``backward()``
 has run, and the rule is: backward has run when the root's ``.grad`` is not 0.0 (``backward()``
 seeds it with 1.0; ``zero_grad()`` clears it). Passing ``grads=`` replaces that rule.
 
@@ -40,6 +41,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 ORDERED_OPS = ("-", "/", "**", "leaky_relu")  # ops whose operand order matters
 
 TEXT = "#111827"
+UNNAMED = "#4b5563"  # the v<i> name of a value without a label
 EDGE = "#4b5563"
 HIGHLIGHT = "#dc2626"
 # kind -> (fill, border, meaning)
@@ -407,12 +409,12 @@ def _too_large(order, plan, size, max_nodes, collapse):
     kinds = scope_kinds(order)
     options = []
     if kinds:
-        names = " or ".join(repr(k) for k in reversed(kinds))
-        options.append(f"collapse={names} to draw each module as one box")
-    options.append("draw a smaller part (draw_dot(an_intermediate_value))")
-    options.append("max_nodes=None to draw it anyway (layout may take minutes)")
-    return (f"this graph is too large to draw readably: {size} nodes ({what}), above max_nodes={max_nodes}; "
-            f"use {', or '.join(options)}")
+        names = ", ".join(repr(k) for k in kinds[:-1]) + (" or " if len(kinds) > 1 else "") + repr(kinds[-1])
+        options.append(f"pass collapse={names} to draw each module as one box")
+    options.append("draw a part of it (draw_dot(some_intermediate_value))")
+    options.append("pass max_nodes=None to draw it anyway (layout may take minutes)")
+    return (f"this graph is too large to draw readably: {size} nodes ({what}), above max_nodes={max_nodes}. "
+            f"Instead: {'; '.join(options[:-1])}; or {options[-1]}.")
 
 
 # ---- writing DOT ---------------------------------------------------------------------------------------
@@ -456,12 +458,14 @@ class _Dot:
             return NOT_YET
         return format(x, self.fmt)
 
-    def value_label(self, node, kind, marked):
+    def value_label(self, node, i, kind, marked):
         cells = []
         for field in self.fields:
             if field == "label":
                 if node.label:
                     cells.append(f"<B>{text(node.label)}</B>")
+                elif kind != "constant":  # the name the step-through uses for it
+                    cells.append(f'<FONT COLOR="{UNNAMED}"><I>v{i}</I></FONT>')
             elif field == "data":
                 cells.append(f"data {text(self.number(self.data_of(node)))}")
             elif kind != "constant":
@@ -539,7 +543,7 @@ class _Dot:
                 kind = "input"
             kinds[kind] = True
             on = node in marked
-            nodes.append(f"  v{i} [label={self.value_label(node, kind, on)}];")
+            nodes.append(f"  v{i} [label={self.value_label(node, i, kind, on)}];")
             if not node._prev:
                 continue
             b = plan.box_of.get(node)

@@ -35,7 +35,7 @@ def cells(label):
     found = re.findall(r"<TD[^>]*>(.*?)</TD>", label)
     out = []
     for cell in found:
-        cell = re.sub(r"</?(B|FONT)( [^>]*)?>", "", cell).replace("<BR/>", "\n")
+        cell = re.sub(r"</?(B|I|FONT)( [^>]*)?>", "", cell).replace("<BR/>", "\n")
         out.append(html.unescape(cell).replace("\\\\", "\\"))
     return out
 
@@ -86,6 +86,22 @@ def test_a_value_used_twice_in_one_operation_has_two_edges():
     y = a * a
     nodes, edges = parse(draw_dot(y).source)
     assert [(t, h) for t, h, _ in edges if h.endswith("op")] == [("v0", "v1op"), ("v0", "v1op")]
+
+
+def test_unlabelled_values_are_named_by_position_like_the_step_through():
+    from autograd import topological_order
+    from autograd.steps import backward_steps
+
+    x = Value(1.5, label="x")
+    y = (x * 2.0 + x.exp()).tanh()
+    order = topological_order(y)
+    steps = backward_steps(y)
+    nodes = parse(draw_dot(y).source)[0]
+    for i, node in enumerate(order):
+        if isinstance(node, Constant):
+            assert cells(nodes[f"v{i}"][0])[0].startswith("data ")
+        else:
+            assert cells(nodes[f"v{i}"][0])[0] == steps.name(node) == (node.label or f"v{i}")
 
 
 def test_value_boxes_show_label_data_and_grad_in_the_requested_format():

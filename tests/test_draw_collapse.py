@@ -62,7 +62,8 @@ def test_collapse_neuron_draws_one_box_per_neuron_with_values_between():
     layer1 = [g for g in found if g not in layer0]
     for g in layer0:
         (out,) = [h for t, h, _ in edges if t == g]
-        assert re.fullmatch(r"v\d+", out) and cells(nodes[out][0])[0].startswith("data ")
+        assert re.fullmatch(r"v\d+", out)
+        assert cells(nodes[out][0])[:2] == [out, f"data {float(cells(nodes[out][0])[1].split()[1]):.4f}"]
         assert sorted(h for t, h, _ in edges if t == out) == sorted(layer1)
     params = [n for n, (label, _) in nodes.items() if "#dcfce7" in label]
     assert params == []  # parameters live inside their boxes
@@ -112,7 +113,7 @@ def test_collapse_names_that_match_nothing_list_the_scopes_found():
 
 def test_the_guard_suggests_collapse_when_the_graph_has_scopes():
     y1, y2 = hand_mlp(inputs(), make_weights([4, 2], 3))
-    with pytest.raises(GraphTooLargeError, match=r"collapse='MLP' or 'Layer' or 'Neuron'"):
+    with pytest.raises(GraphTooLargeError, match=r"collapse='Neuron', 'Layer' or 'MLP' to draw"):
         draw_dot(y1 + y2, max_nodes=20)
     assert draw_dot(y1 + y2, max_nodes=20, collapse="Layer").nodes <= 20
 
