@@ -78,6 +78,22 @@ def test_a_value_made_in_neuron_3_of_layer_0_carries_that_scope():
     assert {s[:2] for s in scopes} == {("MLP", "Layer 0"), ("MLP", "Layer 1"), ("MLP", "Layer 2")}
 
 
+def test_forward_batch_builds_the_same_graph_as_one_call_per_example():
+    X = [[0.5, -1.5], [2.0, 0.25], [-1.0, -1.0]]
+    for model in (
+        MLP(2, [4, 3, 1], seed=0),
+        MLP(2, [3, 2], activation="relu", seed=0),
+        Sequential(Layer(2, 2, seed=0), Residual(MLP(2, [3, 2], seed=1)), Neuron(2, seed=2)),
+    ):
+        one_by_one = [model(x) for x in X]
+        batched = model.forward_batch(X)
+        for a, b in zip(one_by_one, batched):
+            a, b = (a, b) if isinstance(a, list) else ([a], [b])
+            for u, v in zip(a, b):
+                nodes_u, nodes_v = topological_order(u), topological_order(v)
+                assert [(n.data, n._op, n._scope) for n in nodes_u] == [(n.data, n._op, n._scope) for n in nodes_v]
+
+
 def test_names_default_to_the_class_and_parents_number_their_children():
     seq = Sequential(Layer(2, 3, seed=0), Dropout(0.1), Layer(3, 1, seed=0))
     assert seq.name == "Sequential"
