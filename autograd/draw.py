@@ -74,7 +74,8 @@ def draw_dot(root, *, rankdir="LR", fields=FIELDS, fmt=".4f", highlight=(), grad
     - ``highlight``: values to mark, with the operations and edges between marked values.
     - ``grads`` / ``values``: ``{node: number}`` shown instead of ``.grad`` / ``.data``; nodes
       missing from the dict show ``—`` (not computed yet).
-    - ``max_nodes``: refuse larger drawings with `GraphTooLargeError`; ``None`` draws anyway.
+    - ``max_nodes``: the most nodes (values, operations and boxes) to draw; a larger graph raises
+      `GraphTooLargeError`, which says what to do instead; ``None`` draws anyway.
     - ``collapse``: draw each module as one box, using the scope tags values carry
       (``autograd.scope``, set by ``nn``). A name such as "Neuron" or "Layer" boxes every scope
       called that (``"Layer"`` matches "Layer 0", "Layer 1"...); an int ``k`` boxes by the first
@@ -105,7 +106,7 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
 
     ``model`` is any callable (an ``nn.MLP``, a function...). ``x`` is a number or a list of
     numbers; each becomes an input `Value` labelled ``x`` or ``x[i]`` (`Value`s are used as they
-    are). ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
+    are); an output without a label is labelled ``out`` (``out[i]`` for several). ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
     boxes the finest module level that fits (neurons before layers before whole networks).
     ``backward=True`` also shows d(output)/d(node) for every node, computed without changing any
     ``.grad`` (a model with one output only). Other keywords go to `draw_dot`.

@@ -43,7 +43,8 @@ def find_renderer():
                 "(e.g. the graphviz-pure or dot executable) or unset it"
             )
         return found
-    here = [os.path.dirname(os.path.abspath(sys.executable)), sysconfig.get_path("scripts")]
+    here = [os.path.dirname(os.path.abspath(sys.executable))] if sys.executable else []
+    here.append(sysconfig.get_path("scripts"))
     for name, dirs in (("graphviz-pure", here), ("graphviz-pure", None), ("dot", None)):
         for d in dirs or [None]:
             if d is not None and not os.path.isdir(d):
@@ -68,8 +69,13 @@ def check_format(fmt):
 def render(dot_source, fmt="svg"):
     """Render DOT text to ``fmt`` ('svg' or 'png') with the renderer found by `find_renderer`; bytes."""
     fmt = check_format(fmt)
+    if isinstance(dot_source, str):
+        data = dot_source.encode("utf-8", errors="backslashreplace")
+    elif isinstance(dot_source, (bytes, bytearray)):
+        data = bytes(dot_source)
+    else:
+        raise TypeError(f"render() takes DOT text (str or bytes), got {type(dot_source).__name__}")
     exe = find_renderer()
-    data = dot_source.encode("utf-8", errors="backslashreplace")
     try:
         done = subprocess.run([exe, f"-T{fmt}"], input=data, capture_output=True, check=False)
     except OSError as error:
@@ -110,7 +116,9 @@ class Drawing:
     def save(self, path):
         """Write the picture to ``path``; its suffix (``.svg`` or ``.png``) picks the format."""
         path = Path(path)
-        fmt = check_format(path.suffix or "(no suffix)")
+        if not path.suffix:
+            raise ValueError(f"save({str(path)!r}): end the file name with .svg or .png to pick the format")
+        fmt = check_format(path.suffix)
         find_renderer()  # fail before touching the file system
         data = self.svg().encode("utf-8") if fmt == "svg" else self.png()
         path.write_bytes(data)

@@ -78,8 +78,10 @@ def test_save_picks_the_format_from_the_suffix(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="PDF is not supported"):
         g.save(tmp_path / "g.pdf")
-    with pytest.raises(ValueError, match="'svg' or 'png'"):
+    with pytest.raises(ValueError, match=r"\.svg or \.png"):
         g.save(tmp_path / "g")
+    with pytest.raises(ValueError, match="'svg' or 'png'"):
+        g.save(tmp_path / "g.jpg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.PNG", "g.svg"]
 
 
@@ -97,8 +99,11 @@ def test_render_is_usable_on_any_dot():
     out = render('digraph { "x" -> "y" }', "svg").decode()
     texts, _ = svg_text(out)
     assert texts == ["x", "y"]
+    assert render(b'digraph { "x" -> "y" }', "svg").decode() == out
     with pytest.raises(ValueError, match="PDF"):
         render("digraph {}", "pdf")
+    with pytest.raises(TypeError, match="DOT text"):
+        render(None)
 
 
 @needs_renderer
