@@ -70,9 +70,14 @@ def _batch_size(text):
     return None if text.lower() == "full" else _positive_int(text)
 
 
+def _prog():
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return PROG if name in ("", "__main__.py", "-c") or name.endswith(".py") else name  # e.g. chainrule
+
+
 def parser():
     p = _Parser(
-        prog=PROG,
+        prog=_prog(),
         description="Train a small MLP on a dataset; print its accuracy and write plots and the model to a folder.",
         epilog="Examples: python -m nn | python -m nn --dataset spiral --classes 3 --optimizer adam --epochs 40 "
         "--batch-size 30 | python -m nn --dataset digits --layers 32 --optimizer adam --epochs 3 --batch-size 32",
@@ -211,7 +216,7 @@ def _plots(args, model, history, train, validation, classes):
         matplotlib.use("Agg")  # files only, no window
         import matplotlib.pyplot as plt
     except ImportError:
-        print(f"{PROG}: no plots: matplotlib is not installed (pip install chainrule[notebook])", file=sys.stderr)
+        print(f"{_prog()}: no plots: matplotlib is not installed (pip install chainrule[notebook])", file=sys.stderr)
         return []
     written = []
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -296,10 +301,10 @@ def main(argv=None):
     try:
         run(args)
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{_prog()}: interrupted", file=sys.stderr)
         return 130
     except (ValueError, TypeError, ImportError, OSError, FloatingPointError, OverflowError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        print(f"{_prog()}: error: {error}", file=sys.stderr)
         return 1
     return 0
 
