@@ -437,7 +437,7 @@ def text(s):
             out.append(_ENTITIES[ch])
         elif ch == "\n":
             out.append("<BR/>")
-        elif code < 32 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+        elif code < 32 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000 or code in (0xFFFE, 0xFFFF):
             out.append(repr(ch)[1:-1].replace("\\", "\\\\"))
         else:
             out.append(ch)
@@ -452,6 +452,7 @@ class _Dot:
         self.data_of = data_of
         self.grad_of = grad_of
         self.not_yet = False  # some number shows as not computed yet
+        self.unnamed = False  # some value shows its v<i> name
 
     def number(self, x):
         if x is None:
@@ -466,6 +467,7 @@ class _Dot:
                 if node.label:
                     cells.append(f"<B>{text(node.label)}</B>")
                 elif kind != "constant":  # the name the step-through uses for it
+                    self.unnamed = True
                     cells.append(f'<FONT COLOR="{UNNAMED}"><I>v{i}</I></FONT>')
             elif field == "data":
                 cells.append(f"data {text(self.number(self.data_of(node)))}")
@@ -504,6 +506,9 @@ class _Dot:
             fill, border, meaning = KINDS[kind]
             rows.append(f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="18"> </TD>'
                         f'<TD ALIGN="LEFT">{text(meaning)}</TD></TR>')
+        if self.unnamed:
+            rows.append(f'<TR><TD><FONT COLOR="{UNNAMED}"><I>v3</I></FONT></TD>'
+                        '<TD ALIGN="LEFT">a value without a label (its place in the order)</TD></TR>')
         if self.not_yet:
             rows.append(f'<TR><TD>{NOT_YET}</TD><TD ALIGN="LEFT">not computed yet (run backward())</TD></TR>')
         if ordered:

@@ -313,7 +313,8 @@ def test_any_label_round_trips_through_the_html_label(label):
     assert "\\" not in escaped.replace("\\\\", "")  # every backslash doubled
     back = html.unescape(escaped.replace("<BR/>", "\n")).replace("\\\\", "\\")
     visible = "".join(
-        repr(ch)[1:-1] if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) < 0xE000 else ch
+        repr(ch)[1:-1] if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 or 0xD800 <= ord(ch) < 0xE000
+        or ord(ch) in (0xFFFE, 0xFFFF) else ch
         for ch in label.replace("\r\n", "\n")
     )
     assert back == visible

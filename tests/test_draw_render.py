@@ -8,12 +8,15 @@ import sysconfig
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd import Value, draw_dot
 from autograd import render as render_module
 from autograd.render import ENV_VAR, RendererNotFoundError, find_renderer, render
 
 REAL_PYTHON = sys.executable
+SAFE_TAGS = {"svg", "g", "title", "polygon", "path", "text", "ellipse", "polyline"}
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -50,6 +53,8 @@ def test_svg_renders_every_label_and_number():
         assert needed in texts
     groups = [g for g in root.iter(SVG + "g") if g.get("class") == "node"]
     assert len(groups) == 6  # a, b, *, a*b, tanh, y
+    background = next(root.iter(SVG + "polygon"))
+    assert background.get("fill") == "#ffffff"  # not transparent: dark themes keep dark text readable
 
 
 @needs_renderer
@@ -64,7 +69,7 @@ def test_nasty_labels_stay_text_in_the_svg():
     x = Value(1.0, label=label)
     texts, root = svg_text(draw_dot(x.exp()).svg())
     tags = {el.tag.replace(SVG, "") for el in root.iter()}
-    assert tags <= {"svg", "g", "title", "polygon", "path", "text", "ellipse", "polyline"}, tags
+    assert tags <= SAFE_TAGS, tags
     assert '<script>alert("x")</script> & \\N {a|b}' in texts
     assert "second line <i>" in texts
 
@@ -180,3 +185,18 @@ def test_the_real_renderer_is_found_next_to_this_interpreter_with_an_empty_path(
     monkeypatch.setenv("PATH", str(tmp_path))
     assert os.path.dirname(render_module.find_renderer()) == here
     assert draw_dot(small()).svg().count("<svg") == 1
+
+
+@needs_renderer
+@settings(max_examples=40)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30))
+def test_any_label_renders_to_valid_svg_showing_it(label):
+    x = Value(1.0, label=label)
+    texts, root = svg_text(draw_dot(x, fields=("label",)).svg())
+    assert not [el for el in root.iter() if el.tag.replace(SVG, "") not in SAFE_TAGS]
+    shown = "\n".join(texts)
+    visible = "".join(
+        repr(ch)[1:-1] if (ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) < 0xA0 or ord(ch) in (0xFFFE, 0xFFFF) else ch
+        for ch in label.replace("\r\n", "\n")
+    )
+    assert shown.split() == visible.split()  # the same words: Graphviz may trim spaces at line ends
