@@ -269,7 +269,8 @@ def fit(
     - ``optimizer``: an `nn.optim` optimizer, or a name (``"sgd"``, ``"momentum"``, ``"adam"``,
       ``"adamw"``, ``"rmsprop"``, ``"adagrad"``) built with ``lr`` (or its default). Default: Adam.
     - ``batch_size``: None for full-batch steps, else mini-batches in a new order each epoch.
-    - ``validation``: ``(X_val, y_val)``, or a fraction of ``data`` to hold out (e.g. 0.2).
+    - ``validation``: ``(X_val, y_val)``, or the part of ``data`` to hold out: a fraction (0.2)
+      or a count (30), split with ``seed``.
     - ``l2``/``l1``: penalty strengths added to the training loss.
     - ``early_stopping``: a patience: stop once ``monitor`` (``"val_loss"`` when there is validation
       data, else ``"train_loss"``; also ``"val_accuracy"``, ``"train_accuracy"``) has not improved
@@ -278,7 +279,7 @@ def fit(
     - ``callback(epoch, history)``: called after every epoch (epochs count from 1).
     """
     X, y = datasets.check_dataset(*_pair(data, "data"))
-    if isinstance(validation, float):
+    if isinstance(validation, (int, float)) and not isinstance(validation, bool):
         X, X_val, y, y_val = datasets.train_test_split(X, y, test_size=validation, seed=seed)
     elif validation is not None:
         X_val, y_val = datasets.check_dataset(*_pair(validation, "validation"))

@@ -62,6 +62,12 @@ def test_history_holds_train_and_validation_numbers_per_epoch():
     assert "4 epochs" in repr(history) and set(history.as_dict()) >= {"train_loss", "val_accuracy"}
 
 
+def test_validation_may_be_a_count():
+    X, y = data.moons(40, seed=0)
+    history = fit(MLP(2, [4, 1], seed=0), (X, y), validation=10, epochs=1, progress=False)
+    assert len(history.val_loss) == 1
+
+
 def test_validation_data_and_own_lists_work():
     X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     y = [-1, 1, 1, -1]  # a learner's own XOR with -1/+1 labels: hinge by default
