@@ -6,7 +6,8 @@ Every module has two ways to compute:
 - ``model(x)`` builds a graph of `Value`s, so ``loss.backward()`` can fill every gradient. While a
   module computes it tags what it creates with ``autograd.scope(module.name)``, so a value made in
   neuron 3 of layer 0 of an MLP carries ``_scope == ("MLP", "Layer 0", "Neuron 3")`` and a drawing
-  of the graph can group nodes by module.
+  of the graph can group nodes by module. ``model.forward_batch(X)`` builds the same graph for a
+  whole batch at once (each scope entered once per batch rather than once per example).
 - ``model.forward_floats(x)`` computes the same numbers on plain floats, with no graph. It is what
   ``predict``, ``accuracy`` and decision-boundary plots use, and it is many times faster.
   ``model.float_function()`` returns it as a function with the current weights captured, which is
