@@ -473,8 +473,8 @@ class _Dot:
                 cells.append(f"data {text(self.number(self.data_of(node)))}")
             elif kind != "constant":
                 cells.append(f"grad {text(self.number(self.grad_of(node)))}")
-        if not cells:
-            cells.append(" ")
+        if not cells:  # a constant with neither label nor data shown: its number is its name
+            cells.append(text(self.number(self.data_of(node))) if kind == "constant" else " ")
         return self.table(cells, kind, marked)
 
     def table(self, cells, kind, marked, rows=None):

@@ -195,6 +195,13 @@ def test_constants_show_no_grad():
     assert len(const) == 1
 
 
+def test_constants_always_show_their_number():
+    x = Value(2.0, label="x")
+    y = x * 5.0
+    nodes = parse(draw_dot(y, fields=("label", "grad")).source)[0]
+    assert cells(nodes["v1"][0]) == ["5.0000"]
+
+
 def test_grads_show_as_not_computed_until_backward_runs():
     L, v = classic()
     before = by_label(parse(draw_dot(L).source)[0])
