@@ -14,7 +14,10 @@ Legend (fill / border colour):
 - **highlighted** (red border, red edges): the nodes passed as ``highlight=``
 
 A value without a label is named ``v<i>`` (in grey italics): its position in the topological
-order, the name the step-through (`autograd.steps`) gives it too. ``—`` in place of a number means "not computed yet". Gradients show as ``—`` until ``backward()``
+order, the name the step-through (`autograd.steps`) gives it too. A constant without a label is
+named by its number.
+
+``—`` in place of a number means "not computed yet". Gradients show as ``—`` until ``backward()``
 has run, and the rule is: backward has run when the root's ``.grad`` is not 0.0 (``backward()``
 seeds it with 1.0; ``zero_grad()`` clears it). Passing ``grads=`` replaces that rule.
 
@@ -106,7 +109,8 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
 
     ``model`` is any callable (an ``nn.MLP``, a function...). ``x`` is a number or a list of
     numbers; each becomes an input `Value` labelled ``x`` or ``x[i]`` (`Value`s are used as they
-    are); an output without a label is labelled ``out`` (``out[i]`` for several). ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
+    are); an output without a label is labelled ``out`` (``out[i]`` for several).
+    ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
     boxes the finest module level that fits (neurons before layers before whole networks).
     ``backward=True`` also shows d(output)/d(node) for every node, computed without changing any
     ``.grad`` (a model with one output only). Other keywords go to `draw_dot`.
@@ -295,8 +299,8 @@ def _scope_key(collapse):
 def scope_kinds(order):
     """The scope names in a graph without their indices ('Layer 0' -> 'Layer'), innermost first."""
     depth = {}
-    for node in order:
-        for i, part in enumerate(node._scope):
+    for scope in dict.fromkeys(node._scope for node in order):
+        for i, part in enumerate(scope):
             kind = re.sub(r"\s+\d+$", "", part)
             if kind not in depth:
                 depth[kind] = i
@@ -400,8 +404,11 @@ def _auto_collapse(order, roots, max_nodes):
         return None
     kinds = scope_kinds(order)
     for kind in kinds:
-        if _plan(order, roots, kind).size() <= max_nodes:
-            return kind
+        try:
+            if _plan(order, roots, kind).size() <= max_nodes:
+                return kind
+        except ValueError:  # the name is only on leaves: nothing to box
+            continue
     return kinds[-1] if kinds else None
 
 
