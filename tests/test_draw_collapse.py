@@ -226,3 +226,18 @@ def test_nn_mlp_gradients_shown_match_backward():
     out.backward()
     named = by_label(parse(draw_dot(out, collapse="Neuron", fmt=".8f").source)[0])
     assert named["a"][1][2] == f"grad {expected[0]:.8f}" and named["b"][1][2] == f"grad {expected[1]:.8f}"
+
+
+def test_nn_batch_gives_one_box_per_example():
+    module = nn_or_skip()
+    model = module.MLP(2, [3, 1], seed=0)
+    X = [[Value(1.0, label="a0"), Value(2.0, label="a1")], [Value(-1.0, label="b0"), Value(0.5, label="b1")]]
+    run = getattr(model, "forward_batch", None) or (lambda rows: [model(x) for x in rows])
+    outs = run(X)
+    loss = sum(((o - 1.0) ** 2 for o in outs), Value(0.0))
+    nodes, edges = parse(draw_dot(loss, collapse="Layer").source)
+    found = boxes(nodes)
+    assert sorted(c[0] for c in found.values()) == ["Layer 0", "Layer 0 (call 2)", "Layer 1", "Layer 1 (call 2)"]
+    named = by_label(nodes)
+    first = [g for g, c in found.items() if c[0] == "Layer 0"][0]
+    assert sorted(t for t, h, _ in edges if h == first) == sorted([named["a0"][0], named["a1"][0]])
