@@ -4,6 +4,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nn
 from autograd import Constant, Parameter, Value, numerical_grad, topological_order
@@ -188,6 +190,24 @@ def test_the_float_path_computes_what_the_graph_computes(activation):
     assert isinstance(single.forward_floats([1.0, 2.0]), float)
     assert single.forward_floats([Value(1.0), 2]) == single.forward_floats([1.0, 2.0])
     assert isinstance(single.forward_floats([Value(1.0), 2]), float)
+
+
+@given(
+    nin=st.integers(1, 4),
+    sizes=st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    activation=st.sampled_from(["tanh", "relu", "sigmoid", "leaky_relu", "linear"]),
+    init=st.sampled_from(["uniform", "xavier", "kaiming"]),
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
+def test_float_path_equals_graph_path_for_any_mlp(nin, sizes, activation, init, seed, data):
+    model = MLP(nin, sizes, activation=activation, init=init, seed=seed)
+    x = data.draw(st.lists(st.floats(-10, 10), min_size=nin, max_size=nin))
+    graph = model(x)
+    graph = [v.data for v in graph] if isinstance(graph, list) else graph.data
+    assert model.forward_floats(x) == pytest.approx(graph, rel=1e-12, abs=1e-12)
+    batched = model.forward_batch([x])[0]
+    assert ([v.data for v in batched] if isinstance(batched, list) else batched.data) == graph
 
 
 def test_the_float_path_shows_every_layers_output():
