@@ -172,8 +172,13 @@ def run(args, stdout=None):
         + f" ({len(X_train)} to train, {len(X) - len(X_train)} to validate)",
         file=stdout,
     )
-    print(f"model: {model.extra_repr()}, {model.num_parameters()} parameters", file=stdout)
-    print(f"training: {loss} loss + {args.l2:g} L2, {optimizer!r}, {args.epochs} epochs, batch {batch}", file=stdout)
+    print(f"model: MLP({model.extra_repr()}), {model.num_parameters()} parameters", file=stdout)
+    steps_per_epoch = -(-len(X_train) // batch)
+    print(
+        f"training: {loss} loss + {args.l2:g} L2, {args.optimizer} with lr {schedule!r}, "
+        f"{args.epochs} epochs of {steps_per_epoch} step{'s' if steps_per_epoch != 1 else ''} (batch {batch})",
+        file=stdout,
+    )
     start = time.perf_counter()
     history = fit(
         model,
@@ -300,6 +305,9 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         run(args)
+    except BrokenPipeError:  # the reader went away (e.g. piped into head): nothing left to say
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print(f"{_prog()}: interrupted", file=sys.stderr)
         return 130
