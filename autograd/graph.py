@@ -26,8 +26,10 @@ def _walk(root, reset_interior):
         for parent in parents:
             if parent not in seen:
                 seen.add(parent)
-                stack.append((parent, iter(parent._prev)))
-                break
+                if parent._prev:
+                    stack.append((parent, iter(parent._prev)))
+                    break
+                order.append(parent)  # a leaf has no parents to wait for: place it now
         else:
             stack.pop()
             if reset_interior and node._prev:
