@@ -201,8 +201,8 @@ def report(cfg, timing, depth, memory, labels, command, seconds):
         f"{os.cpu_count()} cores ({platform.machine()}), {time.strftime('%Y-%m-%d')}, {seconds:.0f} s.",
         "",
         f"**(1) Random expression graph** (seed {SEED}; {plan.depth} levels deep at {sizes[0]:,} nodes; "
-        f"ops {mix}, then a tree of + to one root). ns per node, median of the repeats; "
-        "\"ours faster\" = peer's time / ours.",
+        f"ops {mix}, then a tree of + to one root). ns per node, median of the repeats, each repeat "
+        "a fresh process (freeing the graph afterwards is not timed); \"ours faster\" = peer's time / ours.",
         "",
         "| nodes | engine | repeats | forward | backward | fwd+bwd | ours faster |",
         "|---:|---|---:|---:|---:|---:|---:|",
