@@ -34,9 +34,9 @@ TARGET_GROWTH, TARGET_SPEEDUP, TARGET_BYTES = 1.3, 5.0, 250
 
 # ---- workers: each runs in its own process and prints one JSON line ---------------------------------
 def work_time(engine, size, repeats, collector=True):
-    """Forward and backward ns per node on the random graph, one entry per repeat."""
+    """Forward, backward and freeing ns per node on the random graph, one entry per repeat."""
     plan = Plan(size, SEED)
-    forward, backward = [], []
+    forward, backward, free = [], [], []
     for _ in range(repeats):
         gc.collect()  # the previous repeat's garbage is not this repeat's cost
         if not collector:
@@ -50,8 +50,14 @@ def work_time(engine, size, repeats, collector=True):
         forward.append((t1 - t0) / plan.n_nodes)
         backward.append((t2 - t1) / plan.n_nodes)
         check = {"root": engine.value(root), "grads": [engine.grad(x) for x in leaves[:5]]}
+        t3 = time.perf_counter_ns()
         del root, leaves
-    return {"forward": forward, "backward": backward, "check": check, "nodes": plan.n_nodes}
+        gc.collect()  # how a graph with reference cycles (micrograd's) is reclaimed
+        t4 = time.perf_counter_ns()
+        gc.collect()  # the same collection with nothing to free: the process's own objects
+        t5 = time.perf_counter_ns()
+        free.append(max(0, (t4 - t3) - (t5 - t4)) / plan.n_nodes)
+    return {"forward": forward, "backward": backward, "free": free, "check": check}
 
 
 def work_depth(engine, limit):
@@ -162,9 +168,9 @@ def measure_times(cfg):
                 if "error" in r:
                     timing[key] = r
                 elif "error" not in timing.get(key, {}):
-                    t = timing.setdefault(key, {"forward": [], "backward": [], "label": r["label"]})
-                    t["forward"] += r["forward"]
-                    t["backward"] += r["backward"]
+                    t = timing.setdefault(key, {"forward": [], "backward": [], "free": [], "label": r["label"]})
+                    for part in ("forward", "backward", "free"):
+                        t[part] += r[part]
                     t["check"] = r["check"]
     return timing
 
@@ -202,17 +208,18 @@ def report(cfg, timing, depth, memory, labels, command, seconds):
         "",
         f"**(1) Random expression graph** (seed {SEED}; {plan.depth} levels deep at {sizes[0]:,} nodes; "
         f"ops {mix}, then a tree of + to one root). ns per node, median of the repeats, each repeat "
-        "a fresh process (freeing the graph afterwards is not timed); \"ours faster\" = peer's time / ours.",
+        "a fresh process; \"ours faster\" = peer's fwd+bwd / ours; \"free\" = dropping the graph "
+        "afterwards: `del` and a `gc.collect()`, less the same collection with nothing to free (not a target).",
         "",
-        "| nodes | engine | repeats | forward | backward | fwd+bwd | ours faster |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| nodes | engine | repeats | forward | backward | fwd+bwd | ours faster | free |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     ours_total, speedups = {}, {e: [] for e in NAMES[1:]}
     for n, repeats in zip(sizes, cfg["repeats"]):
         for e in NAMES:
             r = timing[e, n]
             if "error" in r:
-                out.append(f"| {n:,} | {labels[e]} | – | – | – | – | not run: {r['error']} |")
+                out.append(f"| {n:,} | {labels[e]} | – | – | – | – | not run: {r['error']} | – |")
                 continue
             f, b = statistics.median(r["forward"]), statistics.median(r["backward"])
             t = statistics.median([x + y for x, y in zip(r["forward"], r["backward"])])
@@ -223,7 +230,10 @@ def report(cfg, timing, depth, memory, labels, command, seconds):
                 ratio = f"{t / ours_total[n]:.1f}×"
             else:
                 ratio = "–"
-            out.append(f"| {n:,} | {labels[e]} | {len(r['forward'])} | {f:,.0f} | {b:,.0f} | {t:,.0f} | {ratio} |")
+            free = statistics.median(r["free"])
+            out.append(
+                f"| {n:,} | {labels[e]} | {len(r['forward'])} | {f:,.0f} | {b:,.0f} | {t:,.0f} | {ratio} | {free:,.0f} |"
+            )
     out += ["", agreement(timing, sizes), ""]
     note = collector_note(timing, sizes)
     out += [note, ""] if note else []
