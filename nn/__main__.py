@@ -100,7 +100,7 @@ def parser():
     train.add_argument("--l2", type=_nonnegative, default=1e-4, help="L2 penalty strength (default: 1e-4)")
     train.add_argument("--epochs", type=_positive_int, default=100, help="passes over the training data (default: 100)")
     train.add_argument("--batch-size", type=_batch_size, default=None, help="examples per step, or 'full' for one step per epoch (default: full)")
-    train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a better validation loss (default: never)")
+    train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a better validation loss (train loss with --val-split 0) and keep the best weights (default: never)")
     train.add_argument("--seed", type=int, default=0, help="seed for the data, the weights and the batch order (default: 0)")
     out = p.add_argument_group("output")
     out.add_argument("--out", default="out", help="folder for loss.png, decision_boundary.png and model.json (default: out)")
