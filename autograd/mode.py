@@ -29,16 +29,22 @@ def is_grad_enabled():
     return mode.enabled
 
 
-@contextmanager
-def scope(name):
+class scope:
     """Tag every value created inside with ``name`` (nested scopes give a path).
 
     Views such as ``draw_dot(collapse=...)`` group nodes by this tag; ``nn`` sets it while a module
-    computes, so the engine never needs to know what a neuron or a layer is.
+    computes, so the engine never needs to know what a neuron or a layer is. A class rather than a
+    generator: modules enter it for every neuron of every example, so it must be cheap.
     """
-    before = mode.scope
-    mode.scope = before + (str(name),)
-    try:
-        yield
-    finally:
-        mode.scope = before
+
+    __slots__ = ("name", "before")
+
+    def __init__(self, name):
+        self.name = str(name)
+
+    def __enter__(self):
+        self.before = mode.scope
+        mode.scope = self.before + (self.name,)
+
+    def __exit__(self, *exc):
+        mode.scope = self.before

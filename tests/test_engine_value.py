@@ -151,3 +151,18 @@ def test_no_grad_restores_after_an_exception():
         with no_grad():
             raise RuntimeError
     assert is_grad_enabled()
+
+
+def test_scope_tags_values_with_a_nested_path_and_restores_it():
+    from autograd import scope
+
+    with scope("MLP"):
+        with scope("Layer 0"):
+            inner = Value(1.0) * 2
+        outer = inner + 1
+    after = outer * 3
+    assert inner._scope == ("MLP", "Layer 0") and outer._scope == ("MLP",) and after._scope == ()
+    with pytest.raises(KeyError):
+        with scope("broken"):
+            raise KeyError
+    assert (Value(1.0) + 1)._scope == ()
