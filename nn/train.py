@@ -242,6 +242,26 @@ def _in_notebook():
 
 
 # ---- the loop -------------------------------------------------------------------------------------------
+def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0):
+    """One update: zero the gradients, forward the batch, the loss (plus the l2/l1 penalties),
+    backward, ``optimizer.step()``. Returns the loss as a float (penalties included).
+
+    The parameters' ``.grad`` still hold this batch's gradients afterwards, so they can be inspected.
+    """
+    with paused_gc():
+        optimizer.zero_grad()
+        total = loss_fn(model.forward_batch(X_batch), y_batch)
+        if l2:
+            total = total + loss_functions.l2(model, l2)
+        if l1:
+            total = total + loss_functions.l1(model, l1)
+        total.backward()
+        optimizer.step()
+        value = total.data
+        del total
+    return value
+
+
 def fit(
     model,
     data,
@@ -315,16 +335,7 @@ def fit(
     try:
         for epoch in range(1, epochs + 1):
             for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
-                with paused_gc():
-                    opt.zero_grad()
-                    total = loss_fn(model.forward_batch(X_batch), y_batch)
-                    if l2:
-                        total = total + loss_functions.l2(model, l2)
-                    if l1:
-                        total = total + loss_functions.l1(model, l1)
-                    total.backward()
-                    opt.step()
-                    del total
+                train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1)
             _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
             value = getattr(history, monitor)[-1]
             if not math.isfinite(value):

@@ -168,3 +168,21 @@ def test_schedules_plug_into_fit():
     opt = SGD(model, lr=schedules.cosine(0.5, 10))
     fit(model, (X, y), optimizer=opt, epochs=10, progress=False)
     assert opt.steps == 10 and opt.lr == 0.0
+
+
+def test_train_step_is_one_update_of_the_loop_and_leaves_the_gradients():
+    from nn import MLP, SGD, losses
+    from nn.train import train_step
+
+    X, y = [[0.5, -1.0], [1.0, 2.0]], [1.0, -1.0]
+    model, twin = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)
+    opt, twin_opt = SGD(model, lr=0.1), SGD(twin, lr=0.1)
+    value = train_step(model, opt, losses.mse, X, y, l2=0.01)
+    twin_opt.zero_grad()
+    loss = losses.mse([twin(x) for x in X], y) + losses.l2(twin, 0.01)
+    loss.backward()
+    grads = [p.grad for p in twin.parameters()]
+    twin_opt.step()
+    assert value == loss.data
+    assert [p.grad for p in model.parameters()] == grads
+    assert model.state_dict() == twin.state_dict()
