@@ -12,12 +12,14 @@ def topological_order(root):
     Depth-first over parents in their recorded order, with an explicit stack, so the order is the
     same on every run and any depth works.
     """
-    return _walk(root, reset_interior=False)
+    return _walk(root)
 
 
-def _walk(root, reset_interior):
-    # The one implementation of the order. backward() asks it to zero interior gradients on the
-    # way, which saves a second pass over a graph that may be too big for the CPU caches.
+def _walk(root, reset=None):
+    # The one implementation of the order. backward() passes a list as ``reset``: interior
+    # gradients are zeroed on the way, and each leaf's earlier gradient is moved into the list as
+    # (leaf, gradient), so the pass sums every gradient from zero. That saves a second pass over a
+    # graph that may be too big for the CPU caches.
     order = []
     seen = {root}
     stack = [(root, iter(root._prev))]
@@ -29,11 +31,18 @@ def _walk(root, reset_interior):
                 if parent._prev:
                     stack.append((parent, iter(parent._prev)))
                     break
+                if reset is not None and parent.grad:
+                    reset.append((parent, parent.grad))
+                    parent.grad = 0.0
                 order.append(parent)  # a leaf has no parents to wait for: place it now
         else:
             stack.pop()
-            if reset_interior and node._prev:
-                node.grad = 0.0
+            if reset is not None:
+                if node._prev:
+                    node.grad = 0.0
+                elif node.grad:  # a leaf root
+                    reset.append((node, node.grad))
+                    node.grad = 0.0
             order.append(node)
     return order
 
@@ -42,9 +51,11 @@ def backward(root, grad=1.0):
     """Apply the chain rule from ``root`` back to the leaves, filling ``.grad`` of every node.
 
     Interior gradients are recomputed from zero; leaf gradients accumulate across calls (as in
-    PyTorch). ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
+    PyTorch): the pass sums each leaf's gradient from zero, then adds it to the earlier one, so a
+    second call doubles it exactly. ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
     """
-    order = _walk(root, reset_interior=True)  # topological_order(root), interior grads zeroed
+    earlier = []
+    order = _walk(root, earlier)  # topological_order(root); every gradient starts from zero
     root.grad += float(grad)
     node = root
     try:
@@ -67,7 +78,14 @@ def backward(root, grad=1.0):
                 for parent, local in zip(parents, LOCAL[node._op](*[p.data for p in parents], node.data)):
                     parent.grad += local * g
     except (ArithmeticError, ValueError) as error:
+        for leaf in order:  # a failed pass leaves every leaf gradient as it was
+            if not leaf._prev:
+                leaf.grad = 0.0
+        for leaf, g in earlier:
+            leaf.grad = g
         raise _backward_error(node, error) from error
+    for leaf, g in earlier:
+        leaf.grad = g + leaf.grad
 
 
 def _backward_error(node, error):

@@ -69,8 +69,8 @@ class GradUpdate:
     def text(self):
         """``a.grad += b.data × e.grad = -3.0 × -2.0 = 6.0  (a.grad: 0.0 → 6.0)``"""
         step = self.step
-        if step.kind == "seed":
-            return step.lines[0]
+        if step.kind in ("seed", "accumulate"):
+            return step.lines[self.position]
         steps = step._steps
         node, num = step.node, steps._num
         name, out = steps.name(self.parent), steps.name(node)
@@ -96,8 +96,9 @@ class Step:
     """One frame of a pass.
 
     ``kind`` is ``"inputs"`` (every leaf's value), ``"value"`` (one node computed from its parents),
-    ``"seed"`` (the root's gradient set to ``grad``) or ``"grad"`` (one node passing its gradient to
-    its parents: ``updates``, one `GradUpdate` per parent). ``node`` is the node the step is about
+    ``"seed"`` (the root's gradient set to ``grad``), ``"grad"`` (one node passing its gradient to
+    its parents: ``updates``, one `GradUpdate` per parent) or ``"accumulate"`` (leaves adding the
+    gradients of earlier passes, after the last ``"grad"`` step). ``node`` is the node the step is about
     (None for ``"inputs"``), ``upstream`` its gradient when processed, and ``highlight`` the nodes a
     drawing marks: the node and its parents.
     """
@@ -120,6 +121,8 @@ class Step:
             return "inputs"
         if self.kind == "seed":
             return f"seed {self._steps.name(self.node)}"
+        if self.kind == "accumulate":
+            return "accumulate"
         return self._steps.expression(self.node)
 
     @property
@@ -146,6 +149,12 @@ class Step:
             return [
                 f"{name}.grad += {num(update.contribution)}  (the seed: {why})"
                 f"  ({name}.grad: {num(update.before)} → {num(update.after)})"
+            ]
+        if self.kind == "accumulate":
+            return [
+                f"{steps.name(u.parent)}.grad = {num(u.contribution)} (earlier passes) + {num(u.before)}"
+                f" (this pass) = {num(u.after)}"
+                for u in self.updates
             ]
         return [u.text for u in self.updates if not u.dropped] or ["(no gradient flows to its inputs)"]
 
@@ -321,14 +330,14 @@ def backward_steps(root, grad=1.0, digits=6):
     """The backward pass of ``root`` as `Steps`, in exactly the order `backward()` uses.
 
     The first step seeds ``root.grad`` with ``grad``; then each node, in reverse topological order,
-    passes ``local × its gradient`` to every parent. Interior gradients start at 0.0 and leaves
-    from their current ``.grad`` (as in `backward()`, whose leaf gradients accumulate); nothing is
-    written to any ``.grad``. ``steps.grads()`` replays the steps and equals what `backward()` gives.
+    passes ``local × its gradient`` to every parent. Every gradient starts at 0.0; when leaves
+    already hold gradients from earlier passes, a last ``"accumulate"`` step adds them (as
+    `backward()` does, whose leaf gradients accumulate). Nothing is written to any ``.grad``. ``steps.grads()`` replays the steps and equals what `backward()` gives.
     """
     steps = Steps(root, digits)
     if isinstance(grad, Value) or isinstance(grad, bool) or not isinstance(grad, (int, float)):
         raise TypeError(f"grad must be a number (the seed, usually 1.0), got {type(grad).__name__}: {grad!r}")
-    grads = {n: (0.0 if n._prev else n.grad) for n in steps.order}
+    grads = {n: 0.0 for n in steps.order}  # the pass sums every gradient from zero
     steps.start = dict(grads)
 
     seed = Step(steps, "seed", root, upstream=float(grad), highlight=(root,))
@@ -355,6 +364,16 @@ def backward_steps(root, grad=1.0, digits=6):
             grads[parent] = after
             updates.append(GradUpdate(step, position, parent, local, contribution, before, after))
         step.updates = tuple(updates)
+        steps._add(step)
+
+    # Leaves keep what earlier passes gave them: this pass's gradient is added to it.
+    earlier = [n for n in steps.order if not n._prev and not isinstance(n, Constant) and n.grad]
+    if earlier:
+        step = Step(steps, "accumulate", None, highlight=tuple(earlier))
+        step.updates = tuple(
+            GradUpdate(step, i, leaf, 1.0, leaf.grad, grads[leaf], leaf.grad + grads[leaf])
+            for i, leaf in enumerate(earlier)
+        )
         steps._add(step)
     return steps
 

@@ -4,6 +4,8 @@ import gc
 import weakref
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from autograd import Value, backward, topological_order, zero_grad
 
@@ -58,6 +60,25 @@ def test_backward_twice_doubles_leaf_gradients_and_recomputes_interior_ones():
     L.backward()
     assert (a.grad, b.grad, c.grad, f.grad) == (12.0, -8.0, -4.0, 8.0)
     assert (e.grad, d.grad, L.grad) == (-2.0, -2.0, 1.0)
+
+
+@given(st.floats(-2, 2), st.floats(-2, 2))
+def test_backward_twice_doubles_exactly_even_with_fan_out(x0, y0):
+    x, y = Value(x0), Value(y0)
+    z = (x * x * y).tanh() + x * y.sin() + x.exp() * y  # x and y each reach z along several paths
+    z.backward()
+    once = (x.grad, y.grad)
+    z.backward()
+    assert (x.grad, y.grad) == (2 * once[0], 2 * once[1])
+
+
+def test_a_failed_backward_leaves_leaf_gradients_as_they_were():
+    x, y = Value(2.0), Value(0.0)
+    z = x * 3 + y.sqrt()  # sqrt'(0) is infinite
+    x.grad, y.grad = 0.5, 0.25
+    with pytest.raises(ZeroDivisionError):
+        z.backward()
+    assert (x.grad, y.grad) == (0.5, 0.25)
 
 
 def test_zero_grad_on_a_graph_and_a_custom_seed():

@@ -163,9 +163,15 @@ def test_fan_out_is_a_running_sum():
     assert "(a.grad: 1.0 → 2.0)" in step.text.splitlines()[1]
     # a * a: each factor's local derivative is the other factor
     sq = a * a  # a already holds 2.0 from the backward() above: leaves accumulate
-    first, second = backward_steps(sq)[1].updates
+    steps = backward_steps(sq)
+    first, second = steps[1].updates
     assert first.local == second.local == a.data
-    assert (first.before, second.after) == (a.grad, a.grad + a.data + a.data)
+    assert (first.before, second.after) == (0.0, a.data + a.data)  # this pass, from zero
+    (carry,) = steps[-1].updates  # then the earlier 2.0 is added, as backward() does
+    assert steps[-1].kind == "accumulate" and carry.parent is a
+    assert (carry.contribution, carry.before, carry.after) == (2.0, -8.0, -6.0)
+    assert steps[-1].text == "accumulate:  a.grad = 2.0 (earlier passes) + -8.0 (this pass) = -6.0"
+    assert steps.grads()[a] == -6.0
 
 
 def test_every_recorded_gradient_is_the_final_one():
@@ -221,13 +227,16 @@ def test_replay_equals_backward_on_random_graphs(ops, x0, y0):
 
 
 # ---- backward's accumulation semantics --------------------------------------------------------------
-def test_leaves_start_from_their_grad_and_interior_from_zero():
+def test_a_pass_starts_from_zero_and_leaves_then_add_earlier_gradients():
     v = classic()
     backward(v["L"])  # leaves now hold gradients, interior nodes too
     steps = backward_steps(v["L"])
-    assert steps.start[v["a"]] == v["a"].grad and steps.start[v["e"]] == 0.0 and steps.start[v["L"]] == 0.0
+    assert all(g == 0.0 for g in steps.start.values())
     a_first = [u for s in steps for u in s.updates if u.parent is v["a"]][0]
-    assert a_first.before == v["a"].grad
+    assert a_first.before == 0.0
+    last = steps[-1]
+    assert last.kind == "accumulate" and set(last.highlight) == {v["a"], v["b"], v["c"], v["f"]}
+    assert "a.grad = 6.0 (earlier passes) + 6.0 (this pass) = 12.0" in last.text
     replay_matches_backward(v["L"])  # the second call doubles the leaf gradients; so does the replay
 
 
@@ -244,7 +253,7 @@ def test_seed_and_leaf_root():
     leaf = Value(3.0, "x")
     leaf.grad = 1.5
     steps = backward_steps(leaf)
-    assert len(steps) == 1 and steps.grads()[leaf] == 2.5
+    assert [s.kind for s in steps] == ["seed", "accumulate"] and steps.grads()[leaf] == 2.5
     leaf.backward()
     assert leaf.grad == 2.5
 
