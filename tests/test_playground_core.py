@@ -1,0 +1,170 @@
+"""The playground's engine (`nn.playground.Trainer`, `Race`) without widgets or plots."""
+
+import math
+
+import pytest
+
+from nn.playground import OPTIMIZER_NAMES, Trainer
+
+
+def small(**kw):
+    settings = {"n": 60, "hidden": [6], "batch_size": 10}
+    settings.update(kw)
+    return Trainer(**settings)
+
+
+def test_the_default_setup_learns_moons():
+    t = Trainer()
+    assert [layer.nout for layer in t.model.layers] == [16, 16, 1]
+    assert t.settings["dataset"] == "moons" and t.settings["batch_size"] == 10
+    first = t.history["train_loss"][0]
+    t.run(60)
+    assert t.steps == 60 and t.epoch >= 4  # 140 training points in batches of 10
+    assert t.history["train_loss"][-1] < 0.7 * first
+    assert t.history["test_accuracy"][-1] > 0.8
+
+
+def test_reset_restores_the_initial_weights_until_the_seed_changes():
+    t = small()
+    start = t.model.state_dict()
+    assert start == small().model.state_dict()  # the same seed gives the same weights
+    t.run(7)
+    assert t.model.state_dict() != start
+    t.reset()
+    assert t.model.state_dict() == start and t.steps == 0 and t.optimizer.steps == 0
+    assert t.history["step"] == [0]
+    t.set(seed=1)
+    assert t.model.state_dict() != start
+    seeded = t.model.state_dict()
+    t.run(3)
+    t.reset()
+    assert t.model.state_dict() == seeded
+
+
+def test_a_learning_rate_change_mid_run_is_used_by_the_next_step():
+    t = small(optimizer="sgd", lr=0.01)
+    t.run(3)
+    opt = t.optimizer
+    t.set(lr=0.4)
+    assert t.optimizer is opt and opt.lr == 0.4  # same optimizer, same state, new rate
+    before = [p.data for p in opt.params]
+    t.step()
+    for p, b in zip(opt.params, before):
+        assert p.data - b == pytest.approx(-0.4 * p.grad, rel=1e-9, abs=1e-15)
+    assert t.lrs[-4:] == [0.01, 0.01, 0.01, 0.4]
+
+
+def test_changing_the_optimizer_mid_run_keeps_the_weights():
+    t = small()
+    t.run(4)
+    weights = t.model.state_dict()
+    t.set(optimizer="rmsprop", lr=0.02)
+    assert type(t.optimizer).__name__ == "RMSprop" and t.optimizer.lr == 0.02
+    assert t.model.state_dict() == weights and t.steps == 4
+
+
+def test_penalties_and_batch_size_take_effect_on_the_next_step():
+    t = small(optimizer="sgd", lr=0.1, batch_size=60)  # 42 training points: one batch is all of them
+    plain = t.step()
+    t.reset()
+    t.set(l2=0.5)
+    assert t.step() > plain  # the same batch, plus the penalty
+    assert len(t.last_batch[0]) == 42
+    t.set(batch_size=5)
+    t.step()
+    assert len(t.last_batch[0]) == 5
+
+
+def test_gradient_magnitudes_per_layer_are_the_mean_absolute_gradients():
+    t = small(hidden=[5, 4])
+    t.run(2)
+    assert len(t.grad_norms) == 3 and all(len(g) == 2 for g in t.grad_norms)
+    for norms, layer in zip(t.grad_norms, t.model.layers):
+        ps = layer.parameters()
+        assert norms[-1] == pytest.approx(sum(abs(p.grad) for p in ps) / len(ps))
+
+
+@pytest.mark.parametrize("loss", ["bce", "cross_entropy", "hinge", "mse"])
+def test_multiclass_works_with_every_loss(loss):
+    t = Trainer(dataset="blobs", n=60, hidden=[6], loss=loss, optimizer="adam", lr=0.05, seed=1)
+    assert t.task.classes == 3 and t.model.layers[-1].nout == 3
+    first = t.history["train_loss"][0]
+    t.run(25)
+    assert t.history["train_loss"][-1] < 0.6 * first
+    assert t.history["train_accuracy"][-1] > 0.8
+
+
+@pytest.mark.parametrize("loss, nout", [("bce", 1), ("hinge", 1), ("mse", 1), ("cross_entropy", 2)])
+def test_two_classes_use_one_output_except_cross_entropy(loss, nout):
+    t = small(dataset="xor", loss=loss)
+    assert t.model.layers[-1].nout == nout
+    t.run(2)
+    assert all(math.isfinite(v) for v in t.batch_loss)
+
+
+def test_regression_trains_with_mse_and_says_so_for_other_losses():
+    t = Trainer(dataset="regression", n=40, hidden=[8], loss="hinge", lr=0.03)
+    assert t.task.loss == "mse" and "regression uses mse" in t.task.note
+    assert t.history["train_accuracy"][0] is None
+    first = t.history["train_loss"][0]
+    t.run(30)
+    assert t.history["train_loss"][-1] < first
+
+
+def test_own_points_make_a_dataset():
+    t = small()
+    with pytest.raises(ValueError, match="a point is"):
+        t.add_points([(1.0, 2.0)])
+    t.set(dataset="own")
+    with pytest.raises(ValueError, match="add points"):
+        t.step()
+    t.add_points([(-1, -1, 0), (1, 1, 0), (-1, 1, 1), (1, -1, 1), (0.9, 0.9, 0), (-0.9, 0.9, 1)])
+    assert len(t.X_train) + len(t.X_test) == 6 and t.task.classes == 2
+    t.add_points([(0, 0, 2)])
+    assert t.task.classes == 3 and t.model.layers[-1].nout == 3
+    t.run(3)
+    t.clear_points()
+    assert t.X == []
+
+
+def test_bad_settings_are_refused_and_change_nothing():
+    t = small()
+    before = dict(t.settings)
+    for bad in ({"lr": -1}, {"hidden": "a, b"}, {"hidden": [4, 0]}, {"batch_size": 0}, {"loss": "l3"},
+                {"dataset": "mnist"}, {"test_ratio": 1.0}):
+        with pytest.raises(ValueError):
+            t.set(**bad)
+        assert t.settings == before
+    with pytest.raises(ValueError, match="unknown setting"):
+        t.set(learning_rate=0.1)
+
+
+def test_health_finds_dead_and_saturated_units():
+    t = small(activation="relu", hidden=[4, 3])
+    for neuron in t.model.layers[0].neurons[:3]:
+        neuron.b.data = -100.0  # never positive on the data: dead
+    rows = t.health()
+    assert [r["units"] for r in rows] == [4, 3]
+    assert rows[0]["dead"] == 3 and rows[0]["saturated"] == 0
+    t = small(activation="tanh", hidden=[4])
+    t.model.layers[0].neurons[0].b.data = 50.0  # always near +1: saturated
+    assert t.health()[0]["saturated"] == 1 and t.health()[0]["dead"] == 0
+
+
+def test_a_race_starts_every_optimizer_from_the_same_weights_and_data():
+    t = small()
+    t.run(5)  # the race starts from the initial weights, not from where this run is
+    race = t.race()
+    assert list(race.trainers) == list(OPTIMIZER_NAMES)
+    for racer in race.trainers.values():
+        assert racer.model.state_dict() == t.initial_state
+        assert racer.X_train is t.X_train
+    race.step(10)
+    curves = race.curves
+    assert len(curves) == len(OPTIMIZER_NAMES)
+    starts = {values[0] for _, values in curves.values()}
+    assert len(starts) == 1  # one starting loss
+    assert len({tuple(values) for _, values in curves.values()}) == len(OPTIMIZER_NAMES)
+    assert all(steps[-1] == 10 for steps, _ in curves.values())
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        t.race(["lbfgs"])
