@@ -159,3 +159,16 @@ def test_the_race_draws_one_curve_per_optimizer():
     for _ in range(3):
         pg.race_play.value += 1
     assert set(pg.race_view.lines) == {"sgd", "adam"} and pg._race.steps == 6
+
+
+def test_plot_boundary_draws_into_given_axes():
+    from matplotlib.figure import Figure
+
+    from nn.playground import Trainer, plot_boundary
+
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    t = Trainer(dataset="xor", n=40, hidden=[4])
+    plot_boundary(t, left, resolution=20)
+    assert left.images[0].get_array().shape == (20, 20, 3) and not right.images
+    assert len(left.collections) == 2  # training and test points

@@ -18,7 +18,11 @@ def __getattr__(name):
         from .widgets import Playground
 
         return Playground
+    if name == "plot_boundary":
+        from .views import plot_boundary
+
+        return plot_boundary
     raise AttributeError(f"module 'nn.playground' has no attribute {name!r}")
 
 
-__all__ = ["Playground", "Trainer", "Race", "Task", "DATASETS", "LOSSES", "OPTIMIZER_NAMES", "DEFAULT_LR"]
+__all__ = ["Playground", "plot_boundary", "Trainer", "Race", "Task", "DATASETS", "LOSSES", "OPTIMIZER_NAMES", "DEFAULT_LR"]

@@ -105,11 +105,14 @@ class View:
 
     def update(self, trainer):
         if trainer.version != self.version:
-            self.fig.clear()
+            self.clear()
             self.build(trainer)
             self.version = trainer.version
         self.refresh(trainer)
         self.draws += 1
+
+    def clear(self):
+        self.fig.clear()
 
     def png(self):
         return png(self.fig)
@@ -121,13 +124,23 @@ class BoundaryView(View):
 
     size = (4.2, 4.0)
 
-    def __init__(self, resolution=40):
+    def __init__(self, resolution=40, ax=None):
         self.resolution = resolution
-        super().__init__()
+        self.given_ax = ax
+        if ax is None:
+            super().__init__()
+        else:  # draw into someone else's axes (a static figure in a lesson)
+            self.fig, self.version, self.draws = ax.figure, None, 0
+
+    def clear(self):
+        if self.given_ax is None:
+            self.fig.clear()
+        else:
+            self.given_ax.clear()
 
     def build(self, trainer):
         np, _, _ = _matplotlib()
-        ax = self.ax = self.fig.add_axes([0.1, 0.08, 0.86, 0.86])
+        ax = self.ax = self.given_ax or self.fig.add_axes([0.1, 0.08, 0.86, 0.86])
         self.bounds = _bounds(trainer.X)
         self.grid = grid_points(self.bounds, self.resolution)
         if trainer.nin == 1:
@@ -171,6 +184,12 @@ class BoundaryView(View):
         h = trainer.history
         acc = h["test_accuracy"][-1] if h["test_accuracy"] and h["test_accuracy"][-1] is not None else None
         self.title.set_text(f"step {trainer.steps}" + (f", test accuracy {acc:.0%}" if acc is not None else ""))
+
+
+def plot_boundary(trainer, ax, resolution=60):
+    """Draw ``trainer``'s decision boundary (or fitted curve) and its points into ``ax``, once."""
+    BoundaryView(resolution, ax=ax).update(trainer)
+    return ax
 
 
 class CurvesView(View):
