@@ -11,6 +11,7 @@ import math
 
 CLASS_COLOURS = ["#e8862a", "#2a6fdb", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 POSITIVE, NEGATIVE = "#2a6fdb", "#e8862a"
+LEVELS = 6  # confidence bands in the boundary heatmap
 MAX_DRAWN = 24  # neurons drawn per layer in the network view (the rest are counted, not drawn)
 
 
@@ -70,8 +71,8 @@ def class_colours(k):
 
 
 def shade(task, outputs):
-    """An RGB colour per model output: the classes' colours mixed by the model's confidence, so the
-    boundary is where the colours meet and pale where the model is unsure."""
+    """An RGB colour per model output: the predicted class's colour, deeper where the model is more
+    confident (in `LEVELS` bands), so the boundary is the white seam where the colours meet."""
     np, _, _ = _matplotlib()
     from matplotlib.colors import to_rgb
 
@@ -87,9 +88,10 @@ def shade(task, outputs):
         probs = np.exp(out)
         probs /= probs.sum(axis=1, keepdims=True)
         probs = probs[:, :k]
-    mixed = probs @ colours
+    mixed = colours[probs.argmax(axis=1)]
     confidence = probs.max(axis=1, keepdims=True)
     strength = (confidence - 1.0 / k) / (1.0 - 1.0 / k)  # 0 when unsure, 1 when certain
+    strength = np.ceil(strength * LEVELS) / LEVELS  # bands of confidence, like contour lines
     return 1.0 - 0.75 * strength * (1.0 - mixed)  # from white towards the class colour
 
 
@@ -124,8 +126,9 @@ class BoundaryView(View):
 
     size = (4.2, 4.0)
 
-    def __init__(self, resolution=40, ax=None):
+    def __init__(self, resolution=40, ax=None, interpolation="bilinear"):
         self.resolution = resolution
+        self.interpolation = interpolation
         self.given_ax = ax
         if ax is None:
             super().__init__()
@@ -157,7 +160,7 @@ class BoundaryView(View):
             return
         (x0, x1), (y0, y1) = self.bounds
         blank = np.ones((self.resolution, self.resolution, 3))
-        self.image = ax.imshow(blank, origin="lower", extent=(x0, x1, y0, y1), aspect="auto", interpolation="bilinear")
+        self.image = ax.imshow(blank, origin="lower", extent=(x0, x1, y0, y1), aspect="auto", interpolation=self.interpolation)
         k = max(trainer.task.classes or 2, 2)
         colours = class_colours(k)
         for X, y, filled in ((trainer.X_train, trainer.y_train, True), (trainer.X_test, trainer.y_test, False)):
@@ -186,9 +189,10 @@ class BoundaryView(View):
         self.title.set_text(f"step {trainer.steps}" + (f", test accuracy {acc:.0%}" if acc is not None else ""))
 
 
-def plot_boundary(trainer, ax, resolution=60):
-    """Draw ``trainer``'s decision boundary (or fitted curve) and its points into ``ax``, once."""
-    BoundaryView(resolution, ax=ax).update(trainer)
+def plot_boundary(trainer, ax, resolution=100):
+    """Draw ``trainer``'s decision boundary (or fitted curve) and its points into ``ax``, once.
+    (Fine cells without smoothing: sharp, and small as a PNG.)"""
+    BoundaryView(resolution, ax=ax, interpolation="nearest").update(trainer)
     return ax
 
 
@@ -242,6 +246,7 @@ class NetworkView(View):
 
     def build(self, trainer):
         np, _, _ = _matplotlib()
+        from matplotlib import colormaps
         from matplotlib.collections import LineCollection
 
         ax = self.ax = self.fig.add_axes([0.0, 0.0, 1.0, 0.92])
@@ -270,13 +275,14 @@ class NetworkView(View):
         self.bounds = _bounds(trainer.X)
         self.grid = grid_points(self.bounds, self.resolution)
         self.images = []
+        cmap = colormaps["RdBu"].resampled(LEVELS * 2 + 1)  # a few shades read as well as many
         for c, n in enumerate(self.shown):
             column = []
             for i in range(n):
                 x, y = self.pos[c][i]
                 extent = (x - self.box, x + self.box, y - self.box, y + self.box)
                 shape = (self.resolution, self.resolution) if trainer.nin == 2 else (1, self.resolution)
-                column.append(ax.imshow(np.zeros(shape), extent=extent, origin="lower", cmap="RdBu",
+                column.append(ax.imshow(np.zeros(shape), extent=extent, origin="lower", cmap=cmap,
                                         vmin=-1.0, vmax=1.0, zorder=2, interpolation="nearest"))
             self.images.append(column)
             if sizes[c] > n:
