@@ -172,3 +172,17 @@ def test_plot_boundary_draws_into_given_axes():
     plot_boundary(t, left, resolution=20)
     assert left.images[0].get_array().shape == (20, 20, 3) and not right.images
     assert len(left.collections) == 2  # training and test points
+
+
+def test_a_click_on_the_boundary_picture_adds_a_point_there():
+    pytest.importorskip("ipyevents")
+    pg = small()
+    assert pg.click_events.source is pg.images["boundary"]
+    view = pg.views["boundary"]
+    px, py = view.ax.transData.transform((0.75, -0.25))
+    pg.point_class.value = 1
+    pg._on_image_click({"type": "click", "dataX": px, "dataY": view.fig.bbox.height - py})
+    assert pg.trainer.points == [([pytest.approx(0.75), pytest.approx(-0.25)], 1)]
+    assert pg.controls["dataset"].value == "own"
+    pg._on_image_click({"type": "click", "dataX": 1, "dataY": 1})  # outside the axes: ignored
+    assert len(pg.trainer.points) == 1

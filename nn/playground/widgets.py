@@ -87,6 +87,7 @@ class Playground:
         self.images = {name: w.Image(format="png") for name in self.views}
         self.race_image = w.Image(format="png")
         self.views["boundary"].fig.canvas.mpl_connect("button_press_event", self._on_press)
+        self.click_events = self._listen_for_clicks()
         c = self.controls
         data_box = w.VBox([w.HTML("<b>data</b>"), c["dataset"], c["n"], c["noise"], c["test_ratio"], c["seed"]])
         model_box = w.VBox([w.HTML("<b>model</b>"), c["hidden"], c["activation"], c["loss"]])
@@ -197,6 +198,30 @@ class Playground:
     def _on_press(self, event):  # for an interactive matplotlib canvas showing the boundary figure
         if event.inaxes is not None and event.xdata is not None:
             self.on_click(event.xdata, event.ydata)
+
+    def _listen_for_clicks(self):
+        """Clicks on the boundary picture, through ipyevents when it is installed (else use the list)."""
+        try:
+            from ipyevents import Event
+        except ImportError:
+            return None
+        events = Event(source=self.images["boundary"], watched_events=["click"])
+        events.on_dom_event(self._on_image_click)
+        return events
+
+    def _on_image_click(self, event):
+        """A click at pixel (dataX, dataY) of the boundary PNG (origin top left) becomes a point."""
+        if event.get("dataX") is None or event.get("dataY") is None:
+            return
+        if self.trainer.nin != 2:
+            self._say(error="points are added by clicking on a 2-D dataset's plot")
+            return
+        view = self.views["boundary"]
+        px, py = float(event["dataX"]), view.fig.bbox.height - float(event["dataY"])
+        x, y = view.ax.transData.inverted().transform((px, py))
+        (x0, x1), (y0, y1) = view.ax.get_xlim(), view.ax.get_ylim()
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            self.on_click(float(x), float(y))
 
     def _add_from_text(self):
         text = self.point_list.value.strip()
