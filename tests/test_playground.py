@@ -186,3 +186,11 @@ def test_a_click_on_the_boundary_picture_adds_a_point_there():
     assert pg.controls["dataset"].value == "own"
     pg._on_image_click({"type": "click", "dataX": 1, "dataY": 1})  # outside the axes: ignored
     assert len(pg.trainer.points) == 1
+
+
+def test_ticks_slow_down_when_a_tick_takes_longer_than_the_interval():
+    pg = small(interval=1)
+    for _ in range(4):
+        pg.play.value += 1
+    assert pg.play.interval > 1  # a tick takes milliseconds: the next ones wait that long
+    assert pg.play.interval < 5000

@@ -10,6 +10,8 @@ Everything the buttons do is a method (``step()``, ``run(n)``, ``reset()``, ``dr
 observers, so the playground works the same from code and in tests.
 """
 
+import time
+
 from .core import DATASETS, DEFAULT_LR, LOSSES, OPTIMIZER_NAMES, Trainer
 from .views import BoundaryView, CurvesView, HealthView, NetworkView, RaceView, png
 from ..module import ACTIVATIONS
@@ -28,11 +30,13 @@ class Playground:
 
     Keyword arguments are the starting settings (see `Trainer`: ``dataset="moons"``,
     ``hidden=(16, 16)``, ``optimizer="adam"``, ``batch_size=10``, ...). ``redraw_every`` is how many
-    steps pass between redraws; ``steps_per_tick`` how many steps each tick of Play runs.
+    steps pass between redraws; ``steps_per_tick`` how many steps each tick of Play runs; ``interval`` the shortest time
+    between ticks in ms (it grows when the ticks take longer, so they never queue up).
     """
 
-    def __init__(self, redraw_every=10, steps_per_tick=5, interval=40, **settings):
+    def __init__(self, redraw_every=10, steps_per_tick=5, interval=50, **settings):
         w = _widgets()
+        self.interval = interval
         self.trainer = Trainer(**settings)
         self.redraw_every = redraw_every
         self.steps_per_tick = steps_per_tick
@@ -161,9 +165,19 @@ class Playground:
 
     def _on_tick(self, change):
         if change["new"] > change["old"]:
+            start = time.perf_counter()
             for _ in range(self.steps_per_tick):
                 if self.step() is None:
                     break
+            self._pace(self.play, time.perf_counter() - start)
+
+    def _pace(self, play, seconds):
+        """Keep the ticks further apart than they take (averaged), so none wait in a queue and
+        pause stops at once."""
+        self._tick_cost = 0.8 * getattr(self, "_tick_cost", seconds) + 0.2 * seconds
+        wanted = max(self.interval, int(1500 * self._tick_cost))
+        if abs(wanted - play.interval) > 0.2 * play.interval:
+            play.interval = wanted
 
     def _on_setting(self, key, change):
         value = change["new"]
@@ -256,6 +270,8 @@ class Playground:
         if change["new"] > change["old"]:
             if self._race is None:
                 self.start_race()
+            start = time.perf_counter()
             self._race.step(self.steps_per_tick)
             if self._race.steps % self.redraw_every < self.steps_per_tick:
                 self._draw_race()
+            self._pace(self.race_play, time.perf_counter() - start)
