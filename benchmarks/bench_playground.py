@@ -73,7 +73,7 @@ def main():
         rates = [fn() for _ in range(repeats)]
         rows.append((label, statistics.median(rates), min(rates), max(rates)))
     draw = redraw_ms(repeats * 2)
-    print(f"chainrule playground benchmark: moons 200 (30% test), MLP(2, [16, 16, 1]) tanh, BCE, Adam, batch 10")
+    print("chainrule playground benchmark: moons 200 (30% test), MLP(2, [16, 16, 1]) tanh, BCE, Adam, batch 10")
     print(f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
           f"{repeats} repeats of {steps} steps each, Agg")
     print(f"{'setup':48} {'median steps/s':>15} {'min':>8} {'max':>8}")

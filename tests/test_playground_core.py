@@ -168,3 +168,16 @@ def test_a_race_starts_every_optimizer_from_the_same_weights_and_data():
     assert all(steps[-1] == 10 for steps, _ in curves.values())
     with pytest.raises(ValueError, match="unknown optimizer"):
         t.race(["lbfgs"])
+
+
+def test_a_fork_starts_over_from_the_same_weights_with_another_optimizer():
+    t = small(optimizer="adam", lr=0.01)
+    t.run(4)
+    other = t.fork("sgd", 0.2)
+    assert other.model.state_dict() == t.initial_state and other.steps == 0
+    assert type(other.optimizer).__name__ == "SGD" and other.optimizer.lr == 0.2
+    twin = t.fork()
+    twin.run(4)
+    assert twin.model.state_dict() == t.model.state_dict()  # same data, same batches, same rule
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        t.fork("lbfgs")

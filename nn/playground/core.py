@@ -330,6 +330,27 @@ class Trainer:
         """A `Race` of ``optimizers`` (names; default all) from this run's initial weights."""
         return Race(self, optimizers, lrs)
 
+    def fork(self, optimizer=None, lr=None):
+        """A new run on the same data from the same initial weights (and batch order), with another
+        optimizer or learning rate: what the race compares."""
+        other = Trainer.__new__(Trainer)
+        other.settings = dict(self.settings)
+        if optimizer is not None:
+            if optimizer not in OPTIMIZER_NAMES:
+                raise ValueError(f"unknown optimizer {optimizer!r}; choose one of: {', '.join(OPTIMIZER_NAMES)}")
+            other.settings["optimizer"] = optimizer
+        if lr is not None:
+            other.settings["lr"] = lr
+        other._check()
+        other.eval_every, other.points, other.version = self.eval_every, list(self.points), 0
+        for key in ("X", "y", "X_train", "X_test", "y_train", "y_test", "nin", "task"):
+            setattr(other, key, getattr(self, key))
+        other.model = MLP(self.nin, [layer.nout for layer in self.model.layers],
+                          activation=self.settings["activation"], init=self.model.init, seed=0)
+        other.initial_state = dict(self.initial_state)
+        other.reset()
+        return other
+
 
 def _as_list(v):
     return v if isinstance(v, list) else [v]
@@ -347,23 +368,7 @@ class Race:
         if not names:
             raise ValueError("a race needs at least one optimizer")
         lrs = dict(lrs or {})
-        self.trainers = {}
-        settings = dict(trainer.settings)
-        for name in names:
-            if name not in OPTIMIZER_NAMES:
-                raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZER_NAMES)}")
-            racer = Trainer.__new__(Trainer)
-            racer.settings = dict(settings, optimizer=name, lr=lrs.get(name, DEFAULT_LR[name]))
-            racer.eval_every = trainer.eval_every
-            racer.points = trainer.points
-            racer.version = 0
-            for key in ("X", "y", "X_train", "X_test", "y_train", "y_test", "nin", "task"):
-                setattr(racer, key, getattr(trainer, key))
-            racer.model = MLP(trainer.nin, [layer.nout for layer in trainer.model.layers],
-                              activation=settings["activation"], init=trainer.model.init, seed=0)
-            racer.initial_state = dict(trainer.initial_state)
-            racer.reset()
-            self.trainers[name] = racer
+        self.trainers = {name: trainer.fork(name, lrs.get(name, DEFAULT_LR.get(name))) for name in names}
 
     def step(self, n=1):
         for racer in self.trainers.values():

@@ -7,7 +7,6 @@ classes each has its own colour. Test points are drawn hollow, training points f
 """
 
 import io
-import math
 
 CLASS_COLOURS = ["#e8862a", "#2a6fdb", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 POSITIVE, NEGATIVE = "#2a6fdb", "#e8862a"
@@ -60,10 +59,6 @@ def grid_points(bounds, size):
         return [[x] for x in xs]
     ys = [bounds[1][0] + (bounds[1][1] - bounds[1][0]) * j / (size - 1) for j in range(size)]
     return [[x, y] for y in ys for x in xs]
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z)) if z >= -700 else 0.0
 
 
 def class_colours(k):
