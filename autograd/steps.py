@@ -15,7 +15,7 @@ from .value import LOCAL, Constant, Value
 # How each op's local derivative reads, in terms of its parents ({0}, {1}) and its output ({out}).
 # Only words for the learner: the numbers always come from LOCAL, the rule backward() uses.
 _LOCAL_WORDS = {
-    "+": ("1", "1"),
+    "+": "1",  # any number of terms, each with local derivative 1
     "-": ("1", "-1"),
     "*": ("{1}", "{0}"),
     "/": ("1/{1}", "-{out}/{1}"),
@@ -75,7 +75,9 @@ class GradUpdate:
         node, num = step.node, steps._num
         name, out = steps.name(self.parent), steps.name(node)
         words = _LOCAL_WORDS.get(node._op)
-        if words is None or len(words) != len(node._prev):
+        if isinstance(words, str):
+            local = words
+        elif words is None or len(words) != len(node._prev):
             local = f"d{out}/d{name}"
         else:
             refs = [steps.ref(p) for p in node._prev]
@@ -227,8 +229,8 @@ class Steps(Sequence):
         out, parents = self.name(node), [self.name(p) for p in node._prev]
         if not parents:
             return out
-        if node._op in _INFIX and len(parents) == 2:
-            return f"{out} = {parents[0]} {node._op} {parents[1]}"
+        if node._op in _INFIX and (len(parents) == 2 or node._op == "+"):
+            return f"{out} = " + f" {node._op} ".join(parents)
         if node._op == "neg":
             return f"{out} = -{parents[0]}"
         return f"{out} = {node._op}({', '.join(parents)})"

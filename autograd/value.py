@@ -80,7 +80,23 @@ class Value:
         other = _as_value(other)
         return _result(self.data + other.data, (self, other), "+")
 
-    LOCAL["+"] = lambda a, b, out: (1.0, 1.0)
+    # d(a + b + ...)/d(each term) = 1; "+" takes any number of terms (see Value.sum)
+    LOCAL["+"] = lambda *terms_and_out: (1.0,) * (len(terms_and_out) - 1)
+
+    @staticmethod
+    def sum(terms):
+        """``terms[0] + terms[1] + ...`` as one ``+`` node with every term as a parent.
+
+        Adds left to right, so the value is the same as the chain of binary ``+``, but the graph
+        has one node instead of one per term: a neuron's products feed a single sum.
+        """
+        terms = tuple(_as_value(t) for t in terms)
+        if not terms:
+            raise ValueError("Value.sum() needs at least one term")
+        total = terms[0].data
+        for t in terms[1:]:
+            total += t.data
+        return _result(total, terms, "+")
 
     def __sub__(self, other):
         other = _as_value(other)

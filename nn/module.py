@@ -361,9 +361,8 @@ class Neuron(Module):
         return self._forward(_as_values(x, self.nin, self.name))
 
     def _forward(self, xs):
-        act = self.b
-        for w, xi in zip(self.w, xs):
-            act = act + w * xi
+        # b + w0*x0 + w1*x1 + ...: one "+" node over the bias and the products
+        act = Value.sum([self.b, *map(mul, self.w, xs)])
         f = VALUE_ACTIVATIONS[self.activation]
         return act if f is None else f(act)
 

@@ -126,3 +126,28 @@ def test_int_inputs_give_float_data_and_grads():
     for v in (a, b):
         assert type(v.data) is float and type(v.grad) is float
     assert type((Value(2) ** 2).data) is float
+
+
+@given(st.lists(st.floats(-3.0, 3.0), min_size=1, max_size=8))
+def test_sum_is_one_node_with_the_value_of_the_chain(xs):
+    from autograd import gradients
+
+    leaves = [Value(x) for x in xs]
+    total = Value.sum([2.0, *leaves])
+    chain = Value(2.0)
+    for v in leaves:
+        chain = chain + v
+    assert total.data == chain.data  # added left to right, the same rounding as the chain
+    assert total._op == "+" and total._prev[1:] == tuple(leaves)
+    assert gradients(total, leaves) == [1.0] * len(leaves)
+    assert gradcheck(lambda *vs: Value.sum([v * v for v in vs]), *xs)
+
+
+def test_sum_has_higher_derivatives_and_rejects_nothing_to_add():
+    from autograd import hessian
+
+    assert hessian(lambda x, y: Value.sum([x * x, x * y, y]))(1.0, 2.0) == [[2.0, 1.0], [1.0, 0.0]]
+    with pytest.raises(ValueError, match="at least one term"):
+        Value.sum([])
+    with pytest.raises(TypeError, match="str"):
+        Value.sum([Value(1.0), "2"])

@@ -376,3 +376,12 @@ def test_nn_mlp_with_a_loss_replays_exactly():
     params = set(model.parameters())
     reached = {u.parent for s in steps for u in s.updates}
     assert params <= reached, "every weight and bias receives its gradient in some step"
+
+
+def test_a_sum_of_many_terms_explains_each_term():
+    a, b, c = Value(1.0, "a"), Value(2.0, "b"), Value(3.0, "c")
+    s = Value.sum([a, b, c])
+    s.label = "s"
+    steps = replay_matches_backward(s)
+    assert steps[1].header == "s = a + b + c"
+    assert steps[1].lines[2] == "c.grad += 1 × s.grad = 1.0 × 1.0 = 1.0  (c.grad: 0.0 → 1.0)"
