@@ -7,15 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import examples
 from autograd import Value, backward, topological_order, zero_grad
 
 
 def lecture_expression():
-    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    d = e + c
-    L = d * f
-    return a, b, c, f, e, d, L
+    v = examples.lecture_expression()
+    return tuple(v[k] for k in ("a", "b", "c", "f", "e", "d", "L"))
 
 
 def test_lecture_expression_gradients():

@@ -1,6 +1,5 @@
 """The `Value` surface learners type: names, repr, comparisons, identity, constants, errors."""
 
-import math
 import threading
 
 import pytest

@@ -10,19 +10,11 @@ from hypothesis import strategies as st
 
 from autograd import Constant, Value, backward, topological_order
 from autograd.steps import backward_steps, forward_steps
+from examples import lecture_expression
 from torch_or_skip import torch_or_skip
 
 
-def classic():
-    """L = (a*b + c) * f, every node labelled."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return dict(a=a, b=b, c=c, f=f, e=e, d=d, L=L)
+classic = lecture_expression  # L = (a*b + c) * f, every node labelled
 
 
 def neuron():

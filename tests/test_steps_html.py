@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value
 from autograd.steps import backward_steps, forward_steps
 from autograd.steps_html import frame_svg, save_steps, steps_html
+from examples import lecture_expression
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = [
@@ -24,14 +24,7 @@ CHROMIUM_ARGS = [
 
 
 def classic():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
+    return lecture_expression()["L"]
 
 
 def test_page_has_one_frame_per_step_in_order():

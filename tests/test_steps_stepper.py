@@ -8,20 +8,15 @@ import pytest
 pytest.importorskip("ipywidgets", reason='the stepper needs ipywidgets (pip install "chainrule[notebook]")')
 
 from autograd import Value
+from examples import lecture_expression
 from autograd.stepper import Stepper
 from autograd.steps import backward_steps, forward_steps
 from autograd.steps_html import frame_svg
 
 
 def classic():
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, (a, b, c, f, e, d)
+    v = lecture_expression()
+    return v["L"], tuple(v[k] for k in "abcfed")
 
 
 @pytest.fixture(scope="module")
