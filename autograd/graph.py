@@ -3,7 +3,7 @@
 Nothing here recurses, so a chain of a million nodes is as easy as a chain of ten.
 """
 
-from .value import LOCAL, Constant, Value
+from .value import LOCAL, Constant, Value, local_grads
 
 
 def topological_order(root):
@@ -75,7 +75,7 @@ def backward(root, grad=1.0):
                 a.grad += da * node.grad
             elif parents:
                 g = node.grad
-                for parent, local in zip(parents, LOCAL[node._op](*[p.data for p in parents], node.data)):
+                for parent, local in zip(parents, local_grads(node)):
                     parent.grad += local * g
     except (ArithmeticError, ValueError) as error:
         for leaf in order:  # a failed pass leaves every leaf gradient as it was
@@ -119,13 +119,12 @@ def gradients(root, wrt, create_graph=False):
         if create_graph:
             locals_ = LOCAL[node._op](*node._prev, node)
         else:
-            locals_ = LOCAL[node._op](*[p.data for p in node._prev], node.data)
+            locals_ = local_grads(node)
         for parent, local in zip(node._prev, locals_):
             if isinstance(parent, Constant):
                 continue
             contribution = local * g
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
-    zero = (lambda: Constant(0.0)) if create_graph else (lambda: 0.0)
-    return [grads[w] if w in grads else zero() for w in wrt]
+    return [grads[w] if w in grads else (Constant(0.0) if create_graph else 0.0) for w in wrt]
 

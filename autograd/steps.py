@@ -10,7 +10,7 @@ gives a table; the stepper and `save_steps` draw them frame by frame.
 from collections.abc import Sequence
 
 from .graph import _backward_error, topological_order
-from .value import LOCAL, Constant, Value
+from .value import Constant, Value, local_grads
 
 # How each op's local derivative reads, in terms of its parents ({0}, {1}) and its output ({out}).
 # Only words for the learner: the numbers always come from LOCAL, the rule backward() uses.
@@ -354,7 +354,7 @@ def backward_steps(root, grad=1.0, digits=6):
             continue
         g = grads[node]
         try:
-            locals_ = LOCAL[node._op](*[p.data for p in node._prev], node.data)
+            locals_ = local_grads(node)
         except (ArithmeticError, ValueError) as error:
             raise _backward_error(node, error) from error
         step = Step(steps, "grad", node, upstream=g, highlight=_unique((node, *node._prev)))
