@@ -32,7 +32,7 @@ def to_torch(model):
 
 
 def _activation(name, torch):
-    from .module import LEAKY_SLOPE
+    from .activations import LEAKY_SLOPE
 
     return {
         "tanh": torch.nn.Tanh,

@@ -21,9 +21,10 @@ from operator import mul
 
 from autograd import Constant, Parameter, Value, no_grad, scope
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "linear")
+from .activations import ACTIVATIONS, VALUE_ACTIVATIONS
+from .float_path import layer_function
+
 INITS = ("uniform", "xavier", "kaiming")
-LEAKY_SLOPE = 0.01  # the slope of leaky_relu for negative inputs (the engine's default)
 
 _default_rng = random.Random()
 
@@ -49,30 +50,6 @@ def rng_from(seed):
     if isinstance(seed, random.Random):
         return seed
     return random.Random(_int_seed(seed))
-
-
-# ---- activations: one name, a graph version and a float version that give the same numbers -------
-def _sigmoid(z):
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-FLOAT_ACTIVATIONS = {
-    "tanh": math.tanh,
-    "relu": lambda z: z if z > 0.0 else 0.0,
-    "sigmoid": _sigmoid,
-    "leaky_relu": lambda z: z if z > 0.0 else LEAKY_SLOPE * z,
-    "linear": None,
-}
-VALUE_ACTIVATIONS = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": lambda v: v.leaky_relu(LEAKY_SLOPE),
-    "linear": None,
-}
 
 
 def _check_choice(value, choices, what):
@@ -377,44 +354,14 @@ class Neuron(Module):
 
 
 def _layer_function(neurons, activation, who):
-    """The float forward of a layer: ``act(b + w·x)`` per neuron, summed in the graph's order
-    (``b + w0*x0 + w1*x1 + ...``) so both paths give the same numbers."""
-    W = [[w.data for w in n.w] for n in neurons]
-    B = [n.b.data for n in neurons]
-    act = FLOAT_ACTIVATIONS[activation]
-    nin = len(W[0])
-    single = len(neurons) == 1
-    if nin == 2:  # the common 2-D input layer, spelled out: no map() per neuron
-        rows = [(b, w0, w1) for (w0, w1), b in zip(W, B)]
-
-        def weighted(x):
-            x0, x1 = x
-            return [b + w0 * x0 + w1 * x1 for b, w0, w1 in rows]
-
-    else:
-        rows = list(zip(W, B))
-
-        def weighted(x):
-            return [sum(map(mul, row, x), b) for row, b in rows]
-
-    relu = activation == "relu"
-
-    def f(x):
-        if type(x) is not list or len(x) != nin:
-            x = _as_floats(x, nin, who)
-        try:
-            z = weighted(x)
-            if type(z[0]) is not float:  # a Value among the inputs: compute on its .data
-                raise TypeError
-        except TypeError:  # or something that is not a number: say which
-            z = weighted(_as_floats(x, nin, who))
-        if relu:
-            z = [v if v > 0.0 else 0.0 for v in z]  # inline: the most common activation
-        elif act is not None:
-            z = list(map(act, z))
-        return z[0] if single else z
-
-    return f
+    """The float forward of these neurons with their current weights (see `nn.float_path`)."""
+    nin = len(neurons[0].w)
+    return layer_function(
+        [[w.data for w in n.w] for n in neurons],
+        [n.b.data for n in neurons],
+        activation,
+        lambda x: _as_floats(x, nin, who),
+    )
 
 
 class Layer(Module):

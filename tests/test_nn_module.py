@@ -2,6 +2,7 @@
 
 import math
 import random
+from operator import mul
 
 import pytest
 from hypothesis import given
@@ -184,9 +185,9 @@ def test_the_float_path_computes_what_the_graph_computes(activation):
     for _ in range(20):
         x = [rng.uniform(-3, 3), rng.uniform(-3, 3)]
         graph = [v.data for v in model(x)]
-        assert model.forward_floats(x) == pytest.approx(graph, rel=1e-12, abs=1e-12)
+        assert model.forward_floats(x) == graph  # the same numbers, to the last bit
     single = MLP(2, [3, 1], activation=activation, seed=0)
-    assert single.forward_floats((1.0, 2)) == pytest.approx(single([1.0, 2.0]).data, rel=1e-12, abs=1e-12)
+    assert single.forward_floats((1.0, 2)) == single([1.0, 2.0]).data
     assert isinstance(single.forward_floats([1.0, 2.0]), float)
     assert single.forward_floats([Value(1.0), 2]) == single.forward_floats([1.0, 2.0])
     assert isinstance(single.forward_floats([Value(1.0), 2]), float)
@@ -205,9 +206,38 @@ def test_float_path_equals_graph_path_for_any_mlp(nin, sizes, activation, init, 
     x = data.draw(st.lists(st.floats(-10, 10), min_size=nin, max_size=nin))
     graph = model(x)
     graph = [v.data for v in graph] if isinstance(graph, list) else graph.data
-    assert model.forward_floats(x) == pytest.approx(graph, rel=1e-12, abs=1e-12)
+    assert model.forward_floats(x) == graph
     batched = model.forward_batch([x])[0]
     assert ([v.data for v in batched] if isinstance(batched, list) else batched.data) == graph
+
+
+def test_the_float_path_adds_in_the_graphs_order_on_wide_layers():
+    # more inputs than one compiled line holds, with terms whose order changes the rounding
+    layer = Layer(70, 3, activation="linear", seed=0)
+    x = [1e16 if i % 7 == 0 else -1e16 if i % 7 == 3 else 1.0 + i / 3 for i in range(70)]
+    graph = [v.data for v in layer(x)]
+    assert layer.forward_floats(x) == graph
+    assert layer.forward_floats(x) != [math.fsum([n.b.data, *map(mul, [w.data for w in n.w], x)]) for n in layer.neurons]
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu", "linear"])
+def test_each_activation_gives_the_same_numbers_on_both_paths_at_extremes(activation):
+    neuron = Neuron(1, activation=activation, seed=0)
+    neuron.w[0].data = 1.0
+    for z in (-1e308, -1000.0, -710.0, -1e-300, -0.0, 0.0, 5e-324, 1e-8, 37.0, 1000.0, 1e308, math.inf, -math.inf):
+        assert neuron.forward_floats([z]) == neuron([z]).data, z
+
+
+def test_the_float_path_takes_any_sequence_of_numbers():
+    model = MLP(3, [4, 2], activation="tanh", seed=3)
+    expected = [v.data for v in model([1.0, -2.0, 0.5])]
+    for x in ([1.0, -2.0, 0.5], (1.0, -2.0, 0.5), [1, -2, 0.5], [Value(1.0), Constant(-2.0), 0.5], iter([1.0, -2.0, 0.5])):
+        assert model.forward_floats(x) == expected
+    numpy = pytest.importorskip("numpy")
+    assert model.forward_floats(numpy.array([1.0, -2.0, 0.5])) == expected
+    assert all(type(v) is float for v in model.forward_floats(numpy.array([1.0, -2.0, 0.5])))
+    one = Neuron(1, activation="sigmoid", seed=0)
+    assert one.forward_floats(0.25) == one.forward_floats([0.25]) == one([0.25]).data
 
 
 def test_the_float_path_shows_every_layers_output():
@@ -333,4 +363,8 @@ def test_bad_inputs_say_what_is_wrong():
         model.forward_floats([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="must be numbers"):
         model.predict([[1.0, None]])
+    with pytest.raises(ValueError, match="takes 2 inputs, got 1"):
+        model.predict([[1.0]])
+    with pytest.raises(TypeError, match="list of 2 numbers, got str"):
+        model.forward_floats("ab")
     assert isinstance(MLP(1, [2, 1], seed=0)(0.5), Value)  # one input may be a bare number

@@ -11,7 +11,8 @@ import random
 
 from .. import data as datasets
 from .. import losses
-from ..module import ACTIVATIONS, MLP
+from ..activations import ACTIVATIONS
+from ..module import MLP
 from ..optim import OPTIMIZERS
 from ..train import _accuracy, train_step
 

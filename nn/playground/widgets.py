@@ -14,7 +14,7 @@ import time
 
 from .core import DATASETS, DEFAULT_LR, LOSSES, OPTIMIZER_NAMES, Trainer
 from .views import BoundaryView, CurvesView, HealthView, NetworkView, RaceView, png
-from ..module import ACTIVATIONS
+from ..activations import ACTIVATIONS
 
 
 def _widgets():
