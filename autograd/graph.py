@@ -31,7 +31,7 @@ def _walk(root, reset=None):
                 if parent._prev:
                     stack.append((parent, iter(parent._prev)))
                     break
-                if reset is not None and parent.grad:
+                if reset is not None and parent.grad != 0.0:  # None too: see backward()
                     reset.append((parent, parent.grad))
                     parent.grad = 0.0
                 order.append(parent)  # a leaf has no parents to wait for: place it now
@@ -40,7 +40,7 @@ def _walk(root, reset=None):
             if reset is not None:
                 if node._prev:
                     node.grad = 0.0
-                elif node.grad:  # a leaf root
+                elif node.grad != 0.0:  # a leaf root
                     reset.append((node, node.grad))
                     node.grad = 0.0
             order.append(node)
@@ -52,7 +52,8 @@ def backward(root, grad=1.0):
 
     Interior gradients are recomputed from zero; leaf gradients accumulate across calls (as in
     PyTorch): the pass sums each leaf's gradient from zero, then adds it to the earlier one, so a
-    second call doubles it exactly. ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
+    second call doubles it exactly. A leaf whose ``.grad`` is None (PyTorch's "no gradient yet")
+    starts from zero. ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
     """
     earlier = []
     order = _walk(root, earlier)  # topological_order(root); every gradient starts from zero
@@ -85,7 +86,8 @@ def backward(root, grad=1.0):
             leaf.grad = g
         raise _backward_error(node, error) from error
     for leaf, g in earlier:
-        leaf.grad = g + leaf.grad
+        if g is not None:  # None is PyTorch's "no gradient yet" (``p.grad = None``): zero
+            leaf.grad = g + leaf.grad
 
 
 def _backward_error(node, error):

@@ -334,7 +334,8 @@ def backward_steps(root, grad=1.0, digits=6):
     The first step seeds ``root.grad`` with ``grad``; then each node, in reverse topological order,
     passes ``local × its gradient`` to every parent. Every gradient starts at 0.0; when leaves
     already hold gradients from earlier passes, a last ``"accumulate"`` step adds them (as
-    `backward()` does, whose leaf gradients accumulate). Nothing is written to any ``.grad``. ``steps.grads()`` replays the steps and equals what `backward()` gives.
+    `backward()` does, whose leaf gradients accumulate). Nothing is written to any ``.grad``.
+    ``steps.grads()`` replays the steps and equals what `backward()` gives.
     """
     steps = Steps(root, digits)
     if isinstance(grad, Value) or isinstance(grad, bool) or not isinstance(grad, (int, float)):

@@ -73,16 +73,20 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self):
-        """Update every parameter from its ``.grad`` (fill it first with ``loss.backward()``)."""
+        """Update every parameter from its ``.grad`` (fill it first with ``loss.backward()``).
+
+        A parameter whose ``.grad`` is None (no gradient yet, as PyTorch marks it) is left as it
+        is, and so is its state."""
         for name, p in zip(self.names, self.params):
-            if not math.isfinite(p.grad):
+            if p.grad is not None and not math.isfinite(p.grad):
                 raise FloatingPointError(
                     f"the gradient of parameter {name} is {p.grad}; no parameter was changed "
                     "(a smaller learning rate or a stable loss usually fixes this)"
                 )
         lr = self.lr
         for p in self.params:
-            p.data = self._update(p.data, p.grad, lr, self.state[p])
+            if p.grad is not None:
+                p.data = self._update(p.data, p.grad, lr, self.state[p])
         self.steps += 1
 
     def _update(self, x, g, lr, state):

@@ -79,6 +79,30 @@ def test_a_failed_backward_leaves_leaf_gradients_as_they_were():
     assert (x.grad, y.grad) == (0.5, 0.25)
 
 
+def test_a_leaf_gradient_of_none_counts_as_zero():
+    # p.grad = None is how PyTorch code clears a gradient
+    a, b, c, f, e, d, L = lecture_expression()
+    L.backward()
+    fresh = (a.grad, b.grad, c.grad, f.grad)
+    a.grad, b.grad = None, None
+    L.backward()
+    assert (a.grad, b.grad, c.grad, f.grad) == (fresh[0], fresh[1], 2 * fresh[2], 2 * fresh[3])
+    assert type(a.grad) is float
+    leaf = Value(3.0)
+    leaf.grad = None
+    leaf.backward()
+    assert leaf.grad == 1.0
+
+
+def test_a_failed_backward_keeps_a_gradient_of_none():
+    x, y = Value(2.0), Value(0.0)
+    z = x * 3 + y.sqrt()
+    x.grad, y.grad = None, 0.25
+    with pytest.raises(ZeroDivisionError):
+        z.backward()
+    assert (x.grad, y.grad) == (None, 0.25)
+
+
 def test_zero_grad_on_a_graph_and_a_custom_seed():
     a, b, c, f, e, d, L = lecture_expression()
     L.backward()

@@ -162,6 +162,24 @@ def test_a_non_finite_gradient_stops_the_step_and_changes_nothing():
     assert (a.data, b.data, opt.steps, opt.state[a]) == (1.0, 2.0, 0, {})
 
 
+@pytest.mark.parametrize("name, kwargs", CONFIGS)
+def test_a_parameter_whose_grad_is_none_is_left_alone(name, kwargs):
+    # as torch.optim does with a tensor whose .grad is None: no update, no state
+    model = MLP(2, [3, 1], activation="tanh", seed=4)
+    start = model.state_dict()
+    frozen = model.layers[0].neurons[1].w[0]
+    opt = OURS[name](model, **kwargs)
+    for _ in range(3):
+        opt.zero_grad()
+        losses.mse([model(x) for x in X], Y).backward()
+        frozen.grad = None
+        opt.step()
+    after = model.state_dict()
+    assert after["layers.0.neurons.1.w.0"] == start["layers.0.neurons.1.w.0"]
+    assert opt.state[frozen] == {}
+    assert all(after[k] != start[k] for k in after if k != "layers.0.neurons.1.w.0")
+
+
 def test_zero_grad_clears_every_parameter():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 1.0]).backward()
