@@ -90,7 +90,7 @@ class Value:
         Adds left to right, so the value is the same as the chain of binary ``+``, but the graph
         has one node instead of one per term: a neuron's products feed a single sum.
         """
-        terms = tuple(_as_value(t) for t in terms)
+        terms = tuple(map(_as_value, terms))
         if not terms:
             raise ValueError("Value.sum() needs at least one term")
         total = terms[0].data
