@@ -474,14 +474,16 @@ class MLP(Sequential):
     output.
 
     Hidden layers use ``activation`` (``"tanh"`` as in the lecture; also ``"relu"``, ``"sigmoid"``,
-    ``"leaky_relu"``, ``"linear"``); the output layer is linear. ``init="uniform"`` draws weights
+    ``"leaky_relu"``, ``"linear"``); the output layer uses ``output``: ``"linear"`` by default, as
+    in micrograd, so scores and logits are not squashed; ``output="tanh"`` is the lecture's network,
+    whose output neurons are tanh neurons too. ``init="uniform"`` draws weights
     from U(-1, 1) like micrograd; ``"xavier"`` and ``"kaiming"`` scale them by fan-in for deeper
     networks. ``seed`` (an int) makes the weights repeatable; without it the generator set by
     ``nn.manual_seed`` is used. Calling it returns one `Value` when the last layer has one output,
     a list otherwise.
     """
 
-    def __init__(self, nin, nouts, activation="tanh", init="uniform", seed=None):
+    def __init__(self, nin, nouts, activation="tanh", init="uniform", seed=None, output="linear"):
         _check_size(nin, "MLP nin")
         if isinstance(nouts, int) and not isinstance(nouts, bool):
             nouts = [nouts]
@@ -490,19 +492,22 @@ class MLP(Sequential):
         for n in nouts:
             _check_size(n, "each MLP layer size")
         _check_choice(activation, ACTIVATIONS, "activation")
+        _check_choice(output, ACTIVATIONS, "output activation")
         _check_choice(init, INITS, "init")
         rng = rng_from(seed)
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         super().__init__(
-            [Layer(sizes[i], sizes[i + 1], activation if i < last else "linear", init, rng) for i in range(len(nouts))]
+            [Layer(sizes[i], sizes[i + 1], activation if i < last else output, init, rng) for i in range(len(nouts))]
         )
         self.activation = activation
+        self.output = output
         self.init = init
 
     def extra_repr(self):
         nouts = [layer.nout for layer in self.layers]
-        return f"{self.nin}, {nouts}, activation={self.activation!r}"
+        out = "" if self.output == "linear" else f", output={self.output!r}"
+        return f"{self.nin}, {nouts}, activation={self.activation!r}{out}"
 
     def config(self):
         return {
@@ -510,6 +515,7 @@ class MLP(Sequential):
             "nin": self.nin,
             "nouts": [layer.nout for layer in self.layers],
             "activation": self.activation,
+            "output": self.output,
         }
 
 
@@ -591,26 +597,31 @@ def _add(x, fx, who):
 MODULES = {cls.__name__: cls for cls in (Neuron, Layer, Sequential, MLP, Dropout, Residual)}
 
 
-def from_config(config):
-    """Build a module (with fresh weights) from the description ``module.config()`` returns."""
+def from_config(config, seed=0):
+    """Build a module from the description ``module.config()`` returns.
+
+    Its weights are placeholders (a loaded file replaces them), drawn from their own generator
+    (``seed``), so building one never moves the generator that ``nn.manual_seed`` seeded.
+    """
     stack_error = ValueError(f"not a module description: {_short(config)}")
     if not isinstance(config, dict) or config.get("type") not in MODULES:
         raise stack_error
     kind = config["type"]
+    rng = rng_from(seed)
     try:
         if kind == "Neuron":
-            return Neuron(config["nin"], config["activation"])
+            return Neuron(config["nin"], config["activation"], seed=rng)
         if kind == "Layer":
-            return Layer(config["nin"], config["nout"], config["activation"])
+            return Layer(config["nin"], config["nout"], config["activation"], seed=rng)
         if kind == "MLP":
-            return MLP(config["nin"], config["nouts"], config["activation"])
+            return MLP(config["nin"], config["nouts"], config["activation"], seed=rng, output=config.get("output", "linear"))
         if kind == "Dropout":
             return Dropout(config["p"])
         if kind == "Residual":
-            return Residual(from_config(config["block"]))
+            return Residual(from_config(config["block"], rng))
         layers = config["layers"]
         if not isinstance(layers, list):
             raise stack_error
-        return Sequential([from_config(layer) for layer in layers])
+        return Sequential([from_config(layer, rng) for layer in layers])
     except (KeyError, TypeError) as error:
         raise ValueError(f"incomplete {kind} description: {_short(config)} ({error})") from None
