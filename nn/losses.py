@@ -48,9 +48,17 @@ def _is_number(x):
 
 
 def _number(x, what):
+    """``x`` as a `Value` or a Python float (so NumPy numbers give float results too)."""
     if not _is_number(x):
         raise TypeError(f"{what} must be a number or a Value, got {type(x).__name__}: {_short(x)}")
-    return x
+    return x if isinstance(x, Value) else float(x)
+
+
+def _plain(targets):
+    """NumPy arrays and scalars as the Python lists and numbers they hold; anything else as it is."""
+    if not isinstance(targets, (Value, list, tuple)) and hasattr(targets, "tolist"):
+        return targets.tolist()
+    return targets
 
 
 def _short(x):
@@ -69,6 +77,7 @@ def _reduce(terms, reduction, name):
 
 def _batch(outputs, targets, name):
     """(outputs, targets) as two equal-length lists, from one sample or a batch."""
+    targets = _plain(targets)
     if isinstance(targets, (list, tuple)):
         if not isinstance(outputs, (list, tuple)):
             raise TypeError(f"{name}: targets are a list of {len(targets)}, so outputs must be a list too")
@@ -95,6 +104,7 @@ def mse(outputs, targets, reduction="mean"):
     stack = [(outputs, targets)]
     while stack:
         out, target = stack.pop()
+        target = _plain(target)
         if isinstance(target, (list, tuple)) or isinstance(out, (list, tuple)):
             if not isinstance(target, (list, tuple)) or not isinstance(out, (list, tuple)):
                 raise ValueError(f"mse: output {_short(out)} and target {_short(target)} do not have the same shape")
@@ -150,6 +160,7 @@ def cross_entropy(logits, target, reduction="mean"):
     exponentiating, so large logits neither overflow nor lose the answer. The gradient with respect
     to the logits is ``softmax(logits) - onehot(target)``.
     """
+    target = _plain(target)
     if isinstance(target, (list, tuple)):
         samples, targets = _batch(logits, target, "cross_entropy")
     else:
@@ -161,17 +172,20 @@ def cross_entropy(logits, target, reduction="mean"):
                 "cross_entropy needs a list of at least 2 logits per sample (one per class), got "
                 f"{_short(sample)}; for a single output use binary_cross_entropy or hinge"
             )
-        k = len(sample)
-        if isinstance(index, float) and index.is_integer():
-            index = int(index)
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < k:
-            raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {index!r}")
-        for z in sample:
-            _number(z, "cross_entropy: a logit")
+        index = _class_index(index, len(sample))
+        sample = [_number(z, "cross_entropy: a logit") for z in sample]
         shift = max(float(z) for z in sample)  # a constant: it cancels in the gradient
         log_sum = _log(_total(_exp(z - shift) for z in sample)) + shift
         terms.append(log_sum - sample[index])
     return _reduce(terms, reduction, "cross_entropy")
+
+
+def _class_index(index, k):
+    """``index`` as an int in 0..k-1: any integral number (NumPy integers too) or a float like 2.0."""
+    whole = isinstance(index, numbers.Integral) or (isinstance(index, numbers.Real) and float(index).is_integer())
+    if isinstance(index, bool) or not whole or not 0 <= index < k:
+        raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {index!r}")
+    return int(index)
 
 
 bce = binary_cross_entropy

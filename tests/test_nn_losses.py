@@ -119,6 +119,45 @@ def test_every_loss_on_floats_gives_a_float_equal_to_the_graph(loss, outputs, ta
 
 
 @pytest.mark.parametrize(
+    "loss, outputs, targets",
+    [
+        (losses.mse, [0.3, -1.2], [1.0, 0.5]),
+        (losses.mse, [[0.3, -1.2], [0.5, 2.0]], [[1.0, 0.5], [-1.0, 0.0]]),
+        (losses.hinge, [0.3, -1.2, 2.5], [1, -1, 1]),
+        (losses.binary_cross_entropy, [0.3, -1.2], [1, 0]),
+        (losses.cross_entropy, [[0.3, -1.2, 0.7], [2.0, 0.1, -0.3]], [2, 0]),
+    ],
+)
+def test_numpy_targets_work_like_python_numbers(loss, outputs, targets):
+    np = pytest.importorskip("numpy")
+    expected = loss(outputs, targets)
+    as_numpy = [
+        np.array(targets),  # a whole batch as an array
+        [np.asarray(t) if isinstance(t, list) else np.int64(t) if isinstance(t, int) else np.float32(t) for t in targets],
+    ]
+    for numpy_targets in as_numpy:
+        plain = loss(outputs, numpy_targets)
+        assert type(plain) is float and plain == pytest.approx(expected, rel=1e-7)
+        as_values = [values(*o) if isinstance(o, list) else Value(o) for o in outputs]
+        graph = loss(as_values, numpy_targets)
+        assert graph.data == pytest.approx(expected, rel=1e-7)
+    # one sample with a NumPy scalar target, and NumPy outputs
+    one = [np.float64(z) for z in outputs[0]] if isinstance(outputs[0], list) else np.float32(outputs[0])
+    single = loss(one, np.int8(targets[0]) if isinstance(targets[0], int) else np.float32(targets[0]))
+    assert type(single) is float and single == pytest.approx(loss(outputs[0], targets[0]), rel=1e-7)
+
+
+def test_cross_entropy_takes_any_integral_class_index():
+    np = pytest.importorskip("numpy")
+    expected = losses.cross_entropy([1.0, 2.0, 3.0], 2)
+    for index in (np.int64(2), np.int32(2), np.uint8(2), 2.0, np.float32(2.0)):
+        assert losses.cross_entropy([1.0, 2.0, 3.0], index) == expected
+    for index in (np.bool_(True), True, 2.5, np.int64(3), -1):
+        with pytest.raises(ValueError, match="class index in 0..2"):
+            losses.cross_entropy([1.0, 2.0, 3.0], index)
+
+
+@pytest.mark.parametrize(
     "loss, targets",
     [(losses.mse, [0.7, -0.4, 1.5]), (losses.binary_cross_entropy, [1, 0, 0.25]), (losses.hinge, [1, 0, 1])],
 )
