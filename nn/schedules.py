@@ -6,6 +6,7 @@ demo's ``1.0 - 0.9*k/100``. Any plain function of k works the same way: ``lr=lam
 """
 
 import math
+import numbers
 
 
 class Schedule:
@@ -22,14 +23,20 @@ class Schedule:
         return self._description
 
 
-def _positive(x, what):
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not x > 0:
-        raise ValueError(f"{what} must be a positive number, got {x!r}")
-    return x
+def _count(x, what):
+    """A positive int (NumPy ints too): a number of optimizer steps."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{what} must be a positive int (a number of steps), got {type(x).__name__}: {x!r}")
+    if x < 1:
+        raise ValueError(f"{what} must be a positive int (a number of steps), got {x!r}")
+    return int(x)
 
 
 def _rate(x, what):
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not x >= 0 or math.isinf(x):
+    """A finite number >= 0, as a float."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__}: {x!r}")
+    if not math.isfinite(x) or x < 0:
         raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
     return float(x)
 
@@ -43,14 +50,14 @@ def constant(lr):
 def step(lr, every, gamma=0.1):
     """``lr`` multiplied by ``gamma`` after every ``every`` steps: lr * gamma**(k // every)."""
     lr, gamma = _rate(lr, "lr"), _rate(gamma, "gamma")
-    every = int(_positive(every, "every"))
+    every = _count(every, "every")
     return Schedule(lambda k: lr * gamma ** (k // every), f"step({lr}, every={every}, gamma={gamma})")
 
 
 def linear(start, end, steps):
     """From ``start`` at step 0 to ``end`` at step ``steps`` in a straight line, then ``end``."""
     start, end = _rate(start, "start"), _rate(end, "end")
-    steps = _positive(steps, "steps")
+    steps = _count(steps, "steps")
     return Schedule(lambda k: start + (end - start) * min(k, steps) / steps, f"linear({start}, {end}, steps={steps})")
 
 
@@ -58,7 +65,7 @@ def cosine(lr, steps, min_lr=0.0):
     """Half a cosine from ``lr`` down to ``min_lr`` over ``steps`` steps, then ``min_lr``: fast
     early progress and a gentle landing."""
     lr, min_lr = _rate(lr, "lr"), _rate(min_lr, "min_lr")
-    steps = _positive(steps, "steps")
+    steps = _count(steps, "steps")
 
     def rule(k):
         return min_lr + (lr - min_lr) * (1.0 + math.cos(math.pi * min(k, steps) / steps)) / 2.0

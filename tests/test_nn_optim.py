@@ -141,8 +141,34 @@ def test_schedule_shapes():
     c = schedules.cosine(1.0, 10, min_lr=0.1)
     assert c(0) == 1.0 and c(5) == pytest.approx(0.55) and c(10) == pytest.approx(0.1) and c(50) == pytest.approx(0.1)
     assert schedules.constant(0.3)(1000) == 0.3
-    with pytest.raises(ValueError, match="steps must be a positive number"):
-        schedules.linear(1.0, 0.0, 0)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: schedules.step(0.1, every=0.5), TypeError, "every must be a positive int .*got float: 0.5"),
+        (lambda: schedules.step(0.1, every=0), ValueError, "every must be a positive int .*got 0"),
+        (lambda: schedules.step(0.1, every=True), TypeError, "every must be a positive int"),
+        (lambda: schedules.step(0.1, 3, gamma=-0.5), ValueError, "gamma must be a finite number >= 0, got -0.5"),
+        (lambda: schedules.step("0.1", 3), TypeError, "lr must be a number, got str"),
+        (lambda: schedules.linear(1.0, 0.0, 0), ValueError, "steps must be a positive int"),
+        (lambda: schedules.linear(1.0, 0.0, 10.5), TypeError, "steps must be a positive int"),
+        (lambda: schedules.linear(1.0, float("nan"), 10), ValueError, "end must be a finite number"),
+        (lambda: schedules.cosine(1.0, -3), ValueError, "steps must be a positive int"),
+        (lambda: schedules.cosine(1.0, None), TypeError, "steps must be a positive int"),
+        (lambda: schedules.cosine(1.0, 10, min_lr=float("inf")), ValueError, "min_lr must be a finite number"),
+        (lambda: schedules.constant(-1.0), ValueError, "lr must be a finite number >= 0"),
+    ],
+)
+def test_a_schedule_checks_its_arguments_when_it_is_built(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_a_schedule_takes_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    s = schedules.step(np.float64(1.0), np.int64(10), np.float32(0.5))
+    assert [s(k) for k in (0, 10)] == [1.0, 0.5]
 
 
 def test_weight_decay_shrinks_weights_without_gradient():
