@@ -8,6 +8,7 @@ file against the model before it changes anything: a wrong, truncated or mismatc
 ValueError saying what is wrong, and the model stays exactly as it was.
 """
 
+import errno
 import json
 import math
 import numbers
@@ -33,20 +34,44 @@ def save(model, path):
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     folder = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
-    # O_EXCL: never reuse a file; mode 0o666 minus the umask, like any file the user writes
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # O_EXCL: never reuse a file; mode 0o666 minus the umask, like any file the user writes
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as error:
+        raise _save_error(error, path, folder) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError):
+            raise _save_error(error, path, folder) from None
         raise
+
+
+def _save_error(error, path, folder):
+    """The OS error of a failed save, told about the user's path (not the temporary file)."""
+    no_access = f"no permission to write in {folder}; choose a folder you can write to"
+    reasons = {
+        errno.ENOTDIR: f"part of the folder {folder} is a file, not a folder; choose another path",
+        errno.EISDIR: f"{path} is a folder; add a file name, e.g. {os.path.join(path, 'model.json')}",
+        errno.EACCES: no_access,
+        errno.EPERM: no_access,
+        errno.EROFS: f"{folder} is on a read-only file system; choose another folder",
+        errno.ENOSPC: "the disk is full; free some space and save again",
+        errno.ENAMETOOLONG: "the file name is too long; choose a shorter one",
+    }
+    if not os.path.isdir(folder):
+        reasons[errno.ENOENT] = f"the folder {folder} does not exist; create it first (os.makedirs) or choose another folder"
+    reason = reasons.get(error.errno) or error.strerror or str(error)
+    message = f"cannot save the model to {path}: {reason}"
+    return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
 
 
 def read(path):
@@ -60,8 +85,11 @@ def read(path):
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        hint = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
-        raise ValueError(f"{path} is not valid JSON{hint}: {error.msg} at line {error.lineno}") from None
+        # a saved file is one object: an error at its end, or no closing brace, means it was cut short
+        body = text.rstrip()
+        truncated = error.pos >= len(body) or (body.startswith("{") and not body.endswith("}"))
+        hint = " (the file looks truncated)" if truncated else ""
+        raise ValueError(f"{path} is not valid JSON{hint}: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path} is not a chainrule model file (no \"format\": \"{FORMAT}\" in it)")
     if document.get("version") != VERSION:
@@ -81,10 +109,7 @@ def load_into(model, path):
         own = None
     if config is not None and own is not None and config != own:
         raise ValueError(f"{os.fspath(path)} holds a different model: {_describe(config)}, not {_describe(own)}")
-    try:
-        model.load_state_dict(state)
-    except ValueError as error:
-        raise ValueError(f"{os.fspath(path)}: {error}") from None
+    _load_state(model, state, os.fspath(path))
 
 
 def load(path):
@@ -94,9 +119,20 @@ def load(path):
     config, state = read(path)
     if config is None:
         raise ValueError(f"{os.fspath(path)} does not describe its model's layout; build the model and use model.load(path)")
-    model = from_config(config)
-    model.load_state_dict(state)
+    try:
+        model = from_config(config)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{os.fspath(path)} holds a model layout that cannot be built: {error}") from None
+    _load_state(model, state, f"{os.fspath(path)}, whose layout is {_describe(config)}")
     return model
+
+
+def _load_state(model, state, source):
+    """``model.load_state_dict(state)``, its errors naming ``source``, the file the weights came from."""
+    try:
+        model.load_state_dict(state)
+    except ValueError as error:
+        raise ValueError(f"{source}: {error}") from None
 
 
 def check_state(model, state):

@@ -1,5 +1,6 @@
 """Saving and loading: exact round trips, atomic writes, and bad files that change nothing."""
 
+import errno
 import json
 import os
 
@@ -30,7 +31,7 @@ def test_the_file_is_plain_json_with_layout_and_names(tmp_path):
     model.save(str(path))
     document = json.loads(path.read_text())
     assert document["format"] == "chainrule.nn" and document["version"] == 1
-    assert document["model"] == {"type": "MLP", "nin": 3, "nouts": [4, 1], "activation": "tanh"}
+    assert document["model"] == model.config() and document["model"]["nouts"] == [4, 1]
     assert list(document["parameters"]) == [name for name, _ in model.named_parameters()]
     assert files_in(tmp_path) == ["m.json"]  # no temporary file left behind
     umask = os.umask(0)
@@ -66,6 +67,47 @@ def test_a_crash_while_saving_leaves_the_old_file_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk full"):
         MLP(2, [3, 1], seed=1).save(path)
+    assert path.read_text() == before
+    assert files_in(tmp_path) == ["model.json"]
+
+
+def test_a_save_that_cannot_happen_names_the_users_path_and_what_to_do(tmp_path):
+    model = MLP(2, [3, 1], seed=0)
+    (tmp_path / "notes.txt").write_text("a file")
+    cases = [
+        (tmp_path / "missing" / "m.json", FileNotFoundError, f"the folder {tmp_path / 'missing'} does not exist; create it first"),
+        (tmp_path / "notes.txt" / "m.json", NotADirectoryError, "is a file, not a folder"),
+        (tmp_path, IsADirectoryError, "is a folder; add a file name"),
+    ]
+    for path, error, message in cases:
+        with pytest.raises(error, match=message) as caught:
+            model.save(path)
+        assert str(caught.value).startswith(f"[Errno {caught.value.errno}] cannot save the model to {path}: ")
+        assert ".tmp" not in str(caught.value)
+    assert files_in(tmp_path) == ["notes.txt"]
+
+
+@pytest.mark.parametrize(
+    "where, code, message",
+    [("open", errno.EACCES, "no permission to write in"), ("fsync", errno.ENOSPC, "the disk is full"), ("replace", errno.EROFS, "read-only")],
+)
+def test_an_os_error_while_saving_names_the_users_path_and_keeps_the_old_file(tmp_path, monkeypatch, where, code, message):
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    before = path.read_text()
+    real = getattr(os, where)
+
+    def fail(*args, **kwargs):
+        if where == "open" and not str(args[0]).endswith(".tmp"):
+            return real(*args, **kwargs)
+        raise OSError(code, os.strerror(code), str(args[0]) if where != "fsync" else None)
+
+    monkeypatch.setattr(os, where, fail)
+    with pytest.raises(OSError, match=message) as caught:
+        MLP(2, [3, 1], seed=1).save(path)
+    assert caught.value.errno == code
+    assert f"cannot save the model to {path}: " in str(caught.value) and ".tmp" not in str(caught.value)
+    monkeypatch.undo()
     assert path.read_text() == before
     assert files_in(tmp_path) == ["model.json"]
 
@@ -133,6 +175,40 @@ def test_a_bad_file_raises_a_clear_error_and_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match="not text"):
         model.load(tmp_path / "binary.json")
     assert model.state_dict() == before
+
+
+def test_a_file_cut_anywhere_is_called_truncated(tmp_path):
+    model = MLP(2, [3, 1], seed=0)
+    path = tmp_path / "m.json"
+    model.save(path)
+    text = path.read_text().rstrip()
+    for cut in range(1, len(text)):
+        path.write_text(text[:cut])
+        with pytest.raises(ValueError, match="looks truncated"):
+            model.load(path)
+
+
+def test_nn_load_names_the_file_in_every_error(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    layouts = [
+        (MLP(2, [4, 1]).config(), "whose layout is MLP.*: the weights do not fit this model \\(missing 4 parameter"),
+        (Layer(2, 1).config(), "the weights do not fit this model .* unknown parameter"),
+        ({"type": "Nothing"}, "holds a model layout that cannot be built: not a module description"),
+        ({"type": "MLP", "nin": 2}, "holds a model layout that cannot be built: incomplete MLP description"),
+        (dict(document["model"], nin=0), "holds a model layout that cannot be built: MLP nin must be a positive int"),
+        (dict(document["model"], activation="softmax"), "cannot be built: unknown activation 'softmax'"),
+    ]
+    for layout, message in layouts:
+        path.write_text(json.dumps(dict(document, model=layout)))
+        with pytest.raises(ValueError, match=message) as caught:
+            nn.load(path)
+        assert str(caught.value).startswith(str(path))
+    path.write_text(json.dumps(dict(document, parameters=dict(document["parameters"], extra=1.0))))
+    with pytest.raises(ValueError, match="1 unknown parameter") as caught:
+        nn.load(path)
+    assert str(caught.value).startswith(str(path))
 
 
 def test_load_state_dict_checks_everything_first():
