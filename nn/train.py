@@ -16,7 +16,7 @@ import gc
 import math
 import random
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from autograd import no_grad
 
@@ -194,6 +194,19 @@ def _optimizer(optimizer, model, lr):
 
 
 @contextmanager
+def mode(model, training):
+    """``model`` in training (True) or eval mode (False) for a ``with`` block; afterwards every
+    module is back in the mode it had, even when they differed."""
+    before = [(module, module.training) for module in model.modules()]
+    model.train(training)
+    try:
+        yield model
+    finally:
+        for module, was_training in before:
+            module.training = was_training
+
+
+@contextmanager
 def paused_gc():
     """Pause CPython's cyclic garbage collector for one training step.
 
@@ -330,9 +343,7 @@ def fit(
     higher_is_better = monitor.endswith("accuracy")
     shuffle_rng = random.Random(seed)
     bar = _progress_bar(epochs, progress)
-    was_training = model.training
-    model.train()
-    try:
+    with mode(model, training=True), (bar if bar is not None else nullcontext()):
         for epoch in range(1, epochs + 1):
             for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
                 train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1)
@@ -354,10 +365,6 @@ def fit(
             if early_stopping is not None and waited >= early_stopping:
                 history.stopped_early = True
                 break
-    finally:
-        if bar is not None:
-            bar.close()
-        model.train(was_training)
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
@@ -370,13 +377,18 @@ def _pair(data, name):
 
 
 def evaluate(model, X, y, loss_fn, threshold):
-    """(loss, accuracy) of ``model`` on ``(X, y)``, on floats when the loss allows it."""
-    outputs = model.predict(X)
-    if loss_fn in loss_functions.LOSSES.values():
-        value = float(loss_fn(outputs, y))
-    else:
-        with no_grad():
-            value = float(loss_fn([model(x) for x in X], y))
+    """(loss, accuracy) of ``model`` on ``(X, y)``, the one measurement behind every `History` number.
+
+    It runs in eval mode (Dropout off) whatever the loss, so the numbers are repeatable; the built-in
+    losses run on the float path, a loss of your own on `Value`s with no graph recorded.
+    """
+    with mode(model, training=False):
+        outputs = model.predict(X)
+        if loss_fn in loss_functions.LOSSES.values():
+            value = float(loss_fn(outputs, y))
+        else:
+            with no_grad():
+                value = float(loss_fn(model.forward_batch(X), y))
     acc = None if threshold is None else _accuracy(outputs, y, threshold)
     return value, acc
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nn import MLP, SGD, Adam, data, fit, losses, schedules
+from nn import MLP, SGD, Adam, Dropout, Layer, Sequential, data, fit, losses, schedules
 from nn.train import History
 
 
@@ -132,6 +132,47 @@ def test_callback_sees_every_epoch_and_the_train_mode_is_restored():
     fit(model, (X, y), epochs=3, progress=False, callback=lambda epoch, h: seen.append((epoch, len(h))))
     assert seen == [(1, 1), (2, 2), (3, 3)]
     assert model.training is False
+
+
+def dropout_model():
+    return Sequential(Layer(2, 16, "relu", seed=0), Dropout(0.5, seed=0), Layer(16, 1, "linear", seed=1))
+
+
+@pytest.mark.parametrize("loss", ["mse", losses.mse, lambda outputs, targets: losses.mse(outputs, targets)])
+def test_history_is_measured_in_eval_mode_whatever_the_loss(loss):
+    X, y = data.moons(40, seed=0)
+    targets = [float(t) for t in y]
+    X_val, y_val = X[:10], targets[:10]
+    model = dropout_model()
+    history = fit(model, (X, targets), loss=loss, optimizer=SGD(model, lr=0.0), epochs=5, validation=(X_val, y_val), early_stopping=1, progress=False)
+    # the weights never change (lr 0), so with Dropout off every epoch measures the same numbers
+    train, val = losses.mse(model.predict(X), targets), losses.mse(model.predict(X_val), y_val)
+    assert history.train_loss == pytest.approx([train, train], rel=1e-12)
+    assert history.val_loss == pytest.approx([val, val], rel=1e-12)
+    assert history.train_accuracy == [model.accuracy(X, targets, threshold=0.5)] * 2
+    assert history.val_accuracy == [model.accuracy(X_val, y_val, threshold=0.5)] * 2
+    assert history.best_epoch == 1 and history.stopped_early
+
+
+def test_a_loss_of_your_own_trains_exactly_as_the_built_in_one_with_dropout():
+    # measuring the History draws no Dropout masks, so it cannot change the masks training uses
+    X, y = data.moons(30, seed=2)
+    targets = [float(t) for t in y]
+    runs = []
+    for loss in ("mse", lambda outputs, targets: losses.mse(outputs, targets)):
+        model = dropout_model()
+        history = fit(model, (X, targets), loss=loss, optimizer=SGD(model, lr=0.05), epochs=3, validation=0.2, progress=False)
+        runs.append((model.state_dict(), history.val_loss))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][1] == pytest.approx(runs[1][1], rel=1e-12)
+
+
+def test_fit_gives_each_module_back_its_own_mode():
+    X, y = data.xor(20, seed=0)
+    model = dropout_model()
+    model[1].eval()  # Dropout off, the layers in training mode
+    fit(model, (X, y), loss=lambda outputs, targets: losses.hinge(outputs, targets), epochs=2, progress=False)
+    assert [model.training, model[0].training, model[1].training, model[2].training] == [True, True, False, True]
 
 
 @pytest.mark.parametrize(
