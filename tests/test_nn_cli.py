@@ -1,5 +1,6 @@
 """python -m nn: trains, prints accuracy, writes plots and the model; documented; one-line errors."""
 
+import io
 import json
 import subprocess
 import sys
@@ -7,7 +8,8 @@ import sys
 import pytest
 
 import nn
-from nn.__main__ import main, parser
+from nn.__main__ import main, parser, resolve
+from nn.__main__ import run as cli_run
 
 
 def run(capsys, *argv):
@@ -26,7 +28,7 @@ def test_the_default_run_writes_plots_and_the_model(tmp_path, capsys):
     for png in ("decision_boundary.png", "loss.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     model = nn.load(tmp_path / "model.json")
-    assert model.config() == {"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu"}
+    assert model.config() == {"type": "MLP", "nin": 2, "nouts": [16, 16, 1], "activation": "relu", "output": "linear"}
     assert err == ""  # no progress bar when not a terminal
 
 
@@ -87,3 +89,156 @@ def test_errors_while_running_give_one_line(tmp_path, capsys):
 def test_the_module_runs_as_a_program():
     result = subprocess.run([sys.executable, "-m", "nn", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "usage: python -m nn" in result.stdout
+
+
+# ---- the decision boundary shows the rule the accuracy counts by --------------------------------
+def _recorded_grids(monkeypatch):
+    import matplotlib.axes
+
+    grids = []
+    original = matplotlib.axes.Axes.contourf
+
+    def contourf(self, gx, gy, grid, *rest, **kwargs):
+        grids.append((gx, gy, grid))
+        return original(self, gx, gy, grid, *rest, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "contourf", contourf)
+    return grids
+
+
+@pytest.mark.parametrize(
+    "argv, rule",
+    [
+        (["--loss", "mse"], lambda out: int(out > 0.5)),  # 0/1 targets: the midpoint 0.5 separates them
+        (["--loss", "hinge"], lambda out: int(out > 0.0)),
+        (["--loss", "bce"], lambda out: int(out > 0.0)),
+        (["--loss", "cross_entropy"], lambda out: out.index(max(out))),
+        (["--dataset", "blobs", "--loss", "mse"], lambda out: out.index(max(out))),
+    ],
+)
+def test_the_decision_boundary_uses_the_rule_of_the_printed_accuracy(argv, rule, tmp_path, capsys, monkeypatch):
+    grids = _recorded_grids(monkeypatch)
+    args = parser().parse_args([*argv, "--epochs", "3", "--samples", "40", "--val-split", "0", "--out", str(tmp_path)])
+    model, history = cli_run(args, stdout=io.StringIO())
+    (gx, gy, grid), = grids
+    f = model.float_function()
+    assert [[rule(f([a, b])) for a in gx] for b in gy] == grid
+    X, y = nn.data.make(args.dataset, n=40, seed=0)
+    assert sum(rule(f(x)) == label for x, label in zip(X, y)) / len(y) == history.train_accuracy[-1]
+    if argv == ["--loss", "mse"]:  # the rule matters here: some of the picture lies between 0 and 0.5
+        assert any(0.0 < f([a, b]) < 0.5 for a in gx for b in gy)
+
+
+# ---- every dataset and loss: trains, or is refused up front ---------------------------------------
+CLASS_COUNTS = {"xor": 2, "moons": 2, "circles": 2, "spiral": 3, "blobs": 3, "yin_yang": 3, "regression": None, "digits": 10}
+
+
+def _expected(k, loss):
+    """(loss name, model outputs) for k classes, or None where the pair cannot work."""
+    if k is None:
+        return ("mse", 1) if loss in ("auto", "mse") else None
+    if loss in ("hinge", "bce"):
+        return ("hinge" if loss == "hinge" else "binary_cross_entropy", 1) if k == 2 else None
+    if loss == "auto":
+        return ("hinge", 1) if k == 2 else ("cross_entropy", k)
+    if loss == "cross_entropy":
+        return ("cross_entropy", k)  # one logit per class, also for two
+    return ("mse", 1 if k == 2 else k)  # 0/1 targets, or one-hot on k outputs
+
+
+@pytest.mark.parametrize("loss", ["auto", "hinge", "bce", "cross_entropy", "mse"])
+@pytest.mark.parametrize("dataset", list(CLASS_COUNTS))
+def test_every_dataset_and_loss_trains_or_is_refused_before_training(dataset, loss, tmp_path, capsys, monkeypatch):
+    expected = _expected(CLASS_COUNTS[dataset], loss)
+    argv = ["--dataset", dataset, "--loss", loss, "--epochs", "1", "--no-plots", "--out", str(tmp_path)]
+    if dataset != "digits":
+        argv += ["--samples", "30"]
+    else:  # one step on a small batch is enough to show the pair works
+        import nn.data
+
+        X, y = nn.data.digits()
+        monkeypatch.setattr(nn.data, "digits", lambda: (X[:40], y[:40]))
+        argv += ["--batch-size", "full"]
+    if expected is None:
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exit_info.value.code == 2 and err.count("\n") == 1 and f"--loss {loss}" in err
+        assert ("use --loss mse" if dataset == "regression" else "use --loss cross_entropy or mse") in err
+        return
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    name, n_out = expected
+    assert f"training: {name} loss" in out
+    assert json.loads((tmp_path / "model.json").read_text())["model"]["nouts"][-1] == n_out
+    summary = out.splitlines()[-2]
+    assert ("accuracy" in summary) == (dataset != "regression")
+
+
+def test_mse_learns_two_classes_and_one_hot_targets(tmp_path, capsys):
+    # sgd's default rate is 0.1 with mse: at 1.0 its gradient 2*(out - target) kills every relu
+    code, out, err = run(capsys, "--loss", "mse", "--epochs", "30", "--samples", "60", "--no-plots", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "sgd with lr linear(0.1, " in out and float(out.splitlines()[-2].split("train accuracy ")[1].split("%")[0]) > 80.0
+    code, out, err = run(capsys, "--dataset", "blobs", "--loss", "mse", "--epochs", "30", "--samples", "60", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "mse loss on one-hot targets" in out and "validation accuracy 100.0%" in out
+
+
+# ---- defaults that learn ----------------------------------------------------------------------------
+def test_the_moons_defaults_are_the_classic_demo():
+    args = resolve(parser().parse_args([]))
+    assert (args.dataset, args.layers, args.n_out, args.loss, args.l2) == ("moons", [16, 16], 1, "hinge", 1e-4)
+    assert (args.optimizer, args.lr, args.schedule, args.epochs, args.batch_size) == ("sgd", 1.0, "linear", 100, None)
+
+
+def test_datasets_have_defaults_that_learn_and_given_options_win(tmp_path, capsys):
+    code, out, err = run(capsys, "--dataset", "regression", "--no-plots", "--out", str(tmp_path))
+    assert code == 0, err
+    assert float(out.splitlines()[-2].split("train loss ")[1].split(",")[0]) < 0.05  # the mean alone scores 0.5
+    code, out, err = run(capsys, "--dataset", "digits", "--epochs", "1", "--no-plots", "--out", str(tmp_path))
+    assert code == 0, err
+    assert float(out.splitlines()[-2].split("validation accuracy ")[1].rstrip("%")) > 80.0
+    args = resolve(parser().parse_args(["--dataset", "digits", "--layers", "8", "--optimizer", "sgd", "--batch-size", "full"]))
+    assert (args.layers, args.init, args.optimizer, args.lr, args.epochs, args.batch_size) == ([8], "kaiming", "sgd", 1.0, 3, None)
+
+
+def test_help_shows_the_defaults_of_each_dataset():
+    text = " ".join(parser().format_help().split())
+    assert "defaults depend on the dataset" in text
+    assert "(default: 100; regression: 50, digits: 3)" in text
+    assert "(default: 16,16; digits: 32)" in text and "(default: sgd; regression: adam, digits: adam)" in text
+
+
+# ---- impossible combinations and a bad --out are refused before training -------------------------------
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dataset", "spiral", "--classes", "1"], "--classes 1: spiral needs at least 2 classes"),
+        (["--dataset", "regression", "--loss", "hinge"], "--loss hinge needs class labels, but regression has real-valued targets; use --loss mse"),
+        (["--dataset", "spiral", "--loss", "bce"], "--loss bce separates two classes, but spiral has 3"),
+        (["--dataset", "moons", "--classes", "3"], "--classes applies to spiral and blobs only; moons always has 2 classes"),
+        (["--dataset", "digits", "--samples", "50"], "--samples does not apply to digits"),
+    ],
+)
+def test_impossible_combinations_are_refused_in_one_line(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(nn.train, "fit", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 2 and captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("where", ["under a file", "a file", "in /proc"])
+def test_a_bad_out_folder_is_reported_before_training(where, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(nn.train, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    folder = {"under a file": blocker / "sub", "a file": blocker, "in /proc": "/proc/chainrule-out"}[where]
+    code, out, err = run(capsys, "--out", str(folder))
+    assert code == 1 and out == "" and err.count("\n") == 1 and str(folder) in err and "--out" in err
+    made = tmp_path / "new" / "deeper"
+    monkeypatch.undo()
+    code, out, err = run(capsys, "--epochs", "1", "--samples", "20", "--no-plots", "--out", str(made))
+    assert code == 0 and (made / "model.json").exists()
