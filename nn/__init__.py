@@ -11,7 +11,7 @@ from . import data, losses, optim, schedules
 from .module import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential, manual_seed
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from .serialize import load
-from .train import History, accuracy, fit, predict
+from .train import History, accuracy, classify, fit, predict
 
 
 def to_torch(model):
@@ -42,6 +42,7 @@ __all__ = [
     "fit",
     "predict",
     "accuracy",
+    "classify",
     "History",
     "load",
     "to_torch",

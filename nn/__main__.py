@@ -345,15 +345,11 @@ def _plots(args, model, history, train, validation, threshold):
 
 
 def _classifier(model, threshold):
-    """``x -> class index`` by the rule the reported accuracy uses: the largest of several outputs,
-    else class 1 when the one output is above ``threshold`` (0 for scores, 0.5 for mse on 0/1)."""
+    """``x -> class index`` by the rule the reported accuracy uses (`nn.train.classify`)."""
+    from nn.train import classify
+
     f = model.float_function()  # plain floats: thousands of points in a blink
-
-    def classify(x):
-        out = f(x)
-        return max(range(len(out)), key=out.__getitem__) if isinstance(out, list) else int(out > threshold)
-
-    return classify
+    return lambda x: classify(f(x), threshold)
 
 
 def _boundary(plt, classify, train, validation, k, title, path, steps=120):

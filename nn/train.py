@@ -44,11 +44,16 @@ def _accuracy(outputs, y, threshold=0.0):
         raise ValueError("accuracy of an empty dataset is undefined")
     right = 0
     for out, label in zip(outputs, y):
-        if isinstance(out, list):
-            right += max(range(len(out)), key=out.__getitem__) == label
-        else:
-            right += (out > threshold) == (label > 0)
+        right += classify(out, threshold) == (label if isinstance(out, list) else int(label > 0))
     return right / len(outputs)
+
+
+def classify(output, threshold=0.0):
+    """The class an output on the float path stands for, by the rule `accuracy` uses: the index of
+    the largest of several outputs; for one output, 1 when it is above ``threshold``, else 0."""
+    if isinstance(output, list):
+        return max(range(len(output)), key=output.__getitem__)
+    return int(output > threshold)
 
 
 # ---- the record of a run ----------------------------------------------------------------------------

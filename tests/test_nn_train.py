@@ -2,6 +2,7 @@
 
 import pytest
 
+import nn
 from nn import MLP, SGD, Adam, Dropout, Layer, Sequential, data, fit, losses, schedules
 from nn.train import History
 
@@ -227,3 +228,15 @@ def test_train_step_is_one_update_of_the_loop_and_leaves_the_gradients():
     assert value == loss.data
     assert [p.grad for p in model.parameters()] == grads
     assert model.state_dict() == twin.state_dict()
+
+
+def test_classify_is_the_rule_accuracy_counts_by():
+    assert [nn.classify(v) for v in (-0.3, 0.0, 0.2)] == [0, 0, 1]
+    assert [nn.classify(v, threshold=0.5) for v in (0.4, 0.6)] == [0, 1]
+    assert nn.classify([0.1, 2.0, -1.0]) == 1
+    model = MLP(2, [5, 3], seed=2)
+    X = [[0.1 * i, -0.2 * i] for i in range(-5, 6)]
+    y = [nn.classify(out) for out in model.predict(X)]
+    assert model.accuracy(X, y) == 1.0
+    y[0] = (y[0] + 1) % 3
+    assert model.accuracy(X, y) == 10 / 11

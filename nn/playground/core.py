@@ -14,7 +14,7 @@ from .. import losses
 from ..activations import ACTIVATIONS
 from ..module import MLP
 from ..optim import OPTIMIZERS
-from ..train import _accuracy, train_step
+from ..train import _accuracy, classify, train_step
 
 DATASETS = (*datasets.GENERATORS, "own")
 LOSSES = ("bce", "cross_entropy", "hinge", "mse")
@@ -95,11 +95,7 @@ class Task:
 
     def classify(self, output):
         """The class an output means (a number for regression)."""
-        if self.threshold is None:
-            return output
-        if isinstance(output, list):
-            return max(range(len(output)), key=output.__getitem__)
-        return int(output > self.threshold)
+        return output if self.threshold is None else classify(output, self.threshold)
 
 
 class Trainer:
