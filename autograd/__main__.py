@@ -3,17 +3,20 @@
 from autograd import Value, topological_order
 
 
-def main():
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    f = Value(-2.0, label="f")
+def lecture_expression():
+    """L = (a*b + c) * f from the lecture, every node labelled; a dict by label."""
+    a, b, c, f = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c"), Value(-2.0, label="f")
     e = a * b
     e.label = "e"
     d = e + c
     d.label = "d"
     L = d * f
     L.label = "L"
+    return dict(a=a, b=b, c=c, f=f, e=e, d=d, L=L)
+
+
+def main():
+    L = lecture_expression()["L"]
     L.backward()
     print("L = (a*b + c) * f")
     for node in topological_order(L):
