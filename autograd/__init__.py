@@ -1,14 +1,17 @@
-"""chainrule's scalar autograd engine: `Value`, the backward pass, and views of the graph."""
+"""chainrule's scalar autograd engine: `Value`, the backward pass, and views of the graph.
+
+The engine's core is `value` (a node and every operation with its local derivatives), `graph`
+(the topological order and the backward pass) and `mode` (`no_grad`, scopes); `functional` and
+`check` build gradients of plain functions on it. `views` draws and steps through a graph, and
+`teach` checks a learner's answers; both only read the graph.
+"""
 
 from .check import GradcheckError, gradcheck, numerical_grad
-from .draw import draw_dot, draw_model
 from .functional import grad, hessian
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import is_grad_enabled, no_grad, scope
-from .stepper import Stepper
-from .steps import backward_steps, forward_steps
-from .steps_html import save_steps
 from .value import Constant, Parameter, Value, local_grads
+from .views import Stepper, backward_steps, draw_dot, draw_model, forward_steps, save_steps
 
 __all__ = [
     "Value",

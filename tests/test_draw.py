@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Constant, Parameter, Value, draw_dot, zero_grad
-from autograd.draw import HIGHLIGHT, KINDS, MAX_NODES, NOT_YET, GraphTooLargeError, text
+from autograd.views.draw import HIGHLIGHT, KINDS, MAX_NODES, NOT_YET, GraphTooLargeError, text
 
 NODE = re.compile(r"^  (\w+) \[label=<(.*)>(.*)\];$")
 EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$")
@@ -90,7 +90,7 @@ def test_a_value_used_twice_in_one_operation_has_two_edges():
 
 def test_unlabelled_values_are_named_by_position_like_the_step_through():
     from autograd import topological_order
-    from autograd.steps import backward_steps
+    from autograd.views.steps import backward_steps
 
     x = Value(1.5, label="x")
     y = (x * 2.0 + x.exp()).tanh()

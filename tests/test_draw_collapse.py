@@ -6,7 +6,7 @@ import re
 import pytest
 
 from autograd import Parameter, Value, draw_dot, draw_model, gradients, numerical_grad, scope
-from autograd.draw import HIGHLIGHT, GraphTooLargeError
+from autograd.views.draw import HIGHLIGHT, GraphTooLargeError
 
 from test_draw import by_label, cells, parse
 

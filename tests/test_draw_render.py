@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, draw_dot
-from autograd import render as render_module
-from autograd.render import ENV_VAR, RendererNotFoundError, find_renderer, render
+from autograd.views import render as render_module
+from autograd.views.render import ENV_VAR, RendererNotFoundError, find_renderer, render
 
 REAL_PYTHON = sys.executable
 SAFE_TAGS = {"svg", "g", "title", "polygon", "path", "text", "ellipse", "polyline"}

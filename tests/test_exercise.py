@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from autograd import Value
-from autograd.exercise import Result, check
+from autograd.teach.exercise import Result, check
 
 
 def test_right_number_within_tolerance():

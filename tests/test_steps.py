@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Constant, Value, backward, topological_order
-from autograd.steps import backward_steps, forward_steps
+from autograd.views.steps import backward_steps, forward_steps
 from examples import lecture_expression
 from torch_or_skip import torch_or_skip
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd.steps import backward_steps, forward_steps
-from autograd.steps_html import frame_svg, save_steps, steps_html
+from autograd.views.steps import backward_steps, forward_steps
+from autograd.views.steps_html import frame_svg, save_steps, steps_html
 from examples import lecture_expression
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)

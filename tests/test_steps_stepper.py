@@ -9,9 +9,9 @@ pytest.importorskip("ipywidgets", reason='the stepper needs ipywidgets (pip inst
 
 from autograd import Value
 from examples import lecture_expression
-from autograd.stepper import Stepper
-from autograd.steps import backward_steps, forward_steps
-from autograd.steps_html import frame_svg
+from autograd.views.stepper import Stepper
+from autograd.views.steps import backward_steps, forward_steps
+from autograd.views.steps_html import frame_svg
 
 
 def classic():
@@ -105,7 +105,7 @@ def test_bad_source_is_named():
 
 def test_picture_fills_in_as_it_steps():
     """Values, then gradients, replace the not-yet-computed mark one step at a time."""
-    from autograd.draw import HIGHLIGHT, NOT_YET
+    from autograd.views.draw import HIGHLIGHT, NOT_YET
 
     L, _ = classic()
     s = Stepper(L, forward=True)

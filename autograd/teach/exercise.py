@@ -12,7 +12,7 @@ the expected value, so the learner can think again; ``reveal=True`` shows it.
 import math
 import numbers
 
-from .value import Value
+from ..value import Value
 
 __all__ = ["check", "Result"]
 

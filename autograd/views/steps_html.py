@@ -9,7 +9,7 @@ import html
 from pathlib import Path
 
 from .steps import Steps, backward_steps, forward_steps
-from .value import Value
+from ..value import Value
 
 
 def as_steps(source, forward=False, grad=1.0, digits=6):

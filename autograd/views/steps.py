@@ -9,8 +9,8 @@ gives a table; the stepper and `save_steps` draw them frame by frame.
 
 from collections.abc import Sequence
 
-from .graph import _backward_error, topological_order
-from .value import Constant, Value, local_grads
+from ..graph import _backward_error, topological_order
+from ..value import Constant, Value, local_grads
 
 # How each op's local derivative reads, in terms of its parents ({0}, {1}) and its output ({out}).
 # Only words for the learner: the numbers always come from LOCAL, the rule backward() uses.

@@ -30,9 +30,9 @@ escaped for Graphviz's HTML-like labels, so no text can break the DOT or add mar
 import numbers
 import re
 
-from .graph import gradients, topological_order
+from ..graph import gradients, topological_order
 from .render import Drawing, RendererNotFoundError, find_renderer, render
-from .value import Constant, Parameter, Value
+from ..value import Constant, Parameter, Value
 
 __all__ = ["draw_dot", "draw_model", "render", "find_renderer", "Drawing", "GraphTooLargeError",
            "RendererNotFoundError", "MAX_NODES"]
