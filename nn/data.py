@@ -26,6 +26,7 @@ __all__ = [
     "digits",
     "digit_image",
     "digit_ascii",
+    "names",
     "GENERATORS",
     "make",
     "train_test_split",
@@ -376,6 +377,28 @@ def digit_ascii(x, width=8):
         "".join(2 * shades[max(0, min(len(shades) - 1, int(v / top * len(shades))))] for v in r)
         for r in rows
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+
+@lru_cache(maxsize=1)
+def _names_raw():
+    packed = resources.files(__package__).joinpath("datasets").joinpath("names.txt.gz")
+    text = gzip.decompress(packed.read_bytes()).decode("ascii")
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def names():
+    """32,033 first names, one string each, lowercase a-z, 2 to 15 letters, in the file's order
+    (29,494 distinct: some names appear more than once).
+
+    The list a character-level language model learns from in makemore and microgpt (see
+    `nn.text`). Source: names.txt of the makemore repository by Andrej Karpathy, MIT licence; see
+    nn/datasets/README.md. A new list on every call: shuffle or split it freely.
+    """
+    return list(_names_raw())
 
 
 # ---------------------------------------------------------------------------------------------
