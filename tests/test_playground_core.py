@@ -181,3 +181,67 @@ def test_a_fork_starts_over_from_the_same_weights_with_another_optimizer():
     assert twin.model.state_dict() == t.model.state_dict()  # same data, same batches, same rule
     with pytest.raises(ValueError, match="unknown optimizer"):
         t.fork("lbfgs")
+
+
+def snapshot(t):
+    """Everything a refused change must leave alone."""
+    return (dict(t.settings), list(t.points), t.X, t.X_train, t.model, t.model.state_dict(), t.optimizer,
+            t.steps, t.version, {k: list(v) for k, v in t.history.items()})
+
+
+BAD_SETTINGS = [
+    {"n": 1}, {"n": -5}, {"n": 2.5}, {"n": True}, {"n": "200"}, {"seed": "x"}, {"seed": 1.5}, {"seed": None},
+    {"noise": float("nan")}, {"noise": "0.1"}, {"test_ratio": "x"}, {"test_ratio": -0.1}, {"lr": float("inf")},
+    {"lr": None}, {"l2": -1}, {"batch_size": 2.0}, {"hidden": "1,,2"}, {"hidden": ", 4"}, {"hidden": 16},
+    {"hidden": [4, True]}, {"activation": ["tanh"]}, {"optimizer": None}, {"dataset": 3},
+]
+
+
+@pytest.mark.parametrize("bad", BAD_SETTINGS, ids=lambda bad: repr(bad))
+def test_a_refused_setting_leaves_the_run_exactly_as_it_was(bad):
+    t = small()
+    t.run(3)
+    before = snapshot(t)
+    with pytest.raises(ValueError) as error:
+        t.set(**bad)
+    assert str(error.value)  # a message, naming what was wrong
+    assert snapshot(t) == before
+    t.step()  # and the run goes on
+    assert t.steps == 4
+
+
+def test_the_constructor_refuses_bad_settings_with_a_message():
+    for bad in [b for b in BAD_SETTINGS if b != {"lr": None}] + [{"eval_every": 0}, {"points": [(0, 0, -3)]}]:
+        with pytest.raises(ValueError):
+            Trainer(**bad)
+
+
+def test_hidden_layers_text_refuses_empty_entries_instead_of_skipping_them():
+    from nn.playground.core import parse_hidden
+
+    assert parse_hidden("16, 8") == [16, 8] and parse_hidden(" 4 ") == [4] and parse_hidden("") == []
+    for text in ("1,,2", "1, 2,", ",3", "1 2", "a"):
+        with pytest.raises(ValueError, match="separated by commas"):
+            parse_hidden(text)
+
+
+@pytest.mark.parametrize("point", [
+    (float("nan"), 0.0, 0), (0.0, float("inf"), 1), (0.0, 0.0, -3), (0.0, 0.0, 1.5), (0.0, 0.0, True),
+    (0.0, 0.0, 10), ("a", 0.0, 0), (0.0, 0.0), (0.0, 0.0, "1"), None,
+])
+def test_a_refused_point_adds_nothing_and_leaves_the_run_as_it_was(point):
+    t = small(dataset="own", points=[(-1, -1, 0), (1, 1, 0), (-1, 1, 1), (1, -1, 1)])
+    t.run(2)
+    before = snapshot(t)
+    with pytest.raises(ValueError, match="point"):
+        t.add_points([(0.5, 0.5, 1), point])  # the good point before it is not added either
+    assert snapshot(t) == before
+    t.step()
+
+
+def test_numpy_numbers_are_accepted_as_settings_and_points():
+    np = pytest.importorskip("numpy")
+    t = small(n=np.int64(40), seed=np.int64(2), lr=np.float64(0.05))
+    assert len(t.X) == 40
+    t.add_points([(np.float32(0.5), np.float64(-0.5), np.int64(1)), (0.1, 0.2, 1.0)])
+    assert t.points == [([0.5, -0.5], 1), ([pytest.approx(0.1), pytest.approx(0.2)], 1)]

@@ -6,7 +6,9 @@ use only `nn`: the data generators, `MLP`, `nn.optim`, `nn.losses` and `nn.train
 the float path for every evaluation. Pure standard library.
 """
 
+import contextlib
 import math
+import numbers
 import random
 
 from .. import data as datasets
@@ -20,6 +22,8 @@ DATASETS = (*datasets.GENERATORS, "own")
 LOSSES = ("bce", "cross_entropy", "hinge", "mse")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 0.01, "rmsprop": 0.01, "adagrad": 0.1}
+MIN_POINTS = 4  # a generated dataset's smallest size: enough for a train/test split
+MAX_CLASSES = 10  # classes a learner's own points can have
 SATURATED = 0.97  # |tanh| above this (sigmoid within 0.03 of 0 or 1) counts as saturated
 
 # what each setting affects: the data, the model's initial weights, or only what comes next
@@ -38,15 +42,19 @@ def make_optimizer(name, model, lr):
 
 
 def parse_hidden(text):
-    """Hidden layer sizes from ``"16, 16"`` (or a list): any number of layers, any positive size."""
+    """Hidden layer sizes from ``"16, 16"`` (or a list): any number of layers, any positive size.
+    An empty entry (``"1,,2"``) is refused rather than skipped; ``""`` means no hidden layer."""
     if isinstance(text, str):
-        parts = [part for part in text.replace(",", " ").split() if part]
+        parts = [part.strip() for part in text.split(",")] if text.strip() else []
         try:
             sizes = [int(part) for part in parts]
         except ValueError:
             raise ValueError(f"hidden layers are sizes separated by commas, e.g. '16, 16'; got {text!r}") from None
     else:
-        sizes = list(text)
+        try:
+            sizes = list(text)
+        except TypeError:
+            raise ValueError(f"hidden layers are a list of sizes or a text like '16, 16'; got {text!r}") from None
     for size in sizes:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"each hidden layer needs a whole number of neurons >= 1, got {size!r}")
@@ -114,9 +122,11 @@ class Trainer:
         self.settings = {
             "dataset": dataset, "n": n, "noise": noise, "test_ratio": test_ratio, "seed": seed,
             "hidden": parse_hidden(hidden), "activation": activation, "loss": loss,
-            "optimizer": optimizer, "lr": DEFAULT_LR.get(optimizer, 0.01) if lr is None else lr,
+            "optimizer": optimizer, "lr": DEFAULT_LR.get(optimizer, 0.01) if lr is None and isinstance(optimizer, str) else lr,
             "l1": l1, "l2": l2, "batch_size": batch_size,
         }
+        if not _is_whole(eval_every) or eval_every < 1:
+            raise ValueError(f"eval_every is how many steps pass between evaluations (a whole number >= 1), got {eval_every!r}")
         self.eval_every = eval_every
         self.points = [] if points is None else [self._point(p) for p in points]
         self.version = 0  # grows whenever the model's structure or the data change
@@ -139,68 +149,100 @@ class Trainer:
         if "hidden" in changes:
             changes["hidden"] = parse_hidden(changes["hidden"])
         old = dict(self.settings)
-        self.settings.update(changes)
-        try:
+        with self._all_or_nothing():
+            self.settings.update(changes)
             self._check()
-        except ValueError:
-            self.settings = old
+            changed = {key for key in changes if changes[key] != old[key]}
+            if changed & (_DATA_KEYS | {"seed"}):
+                self._build_data()
+                self._build_model()
+            elif changed & _MODEL_KEYS:
+                self._build_model()
+            else:
+                if "optimizer" in changed:
+                    self.optimizer = make_optimizer(self.settings["optimizer"], self.model, self.settings["lr"])
+                elif "lr" in changed:
+                    self.optimizer.lr = self.settings["lr"]  # the optimizer keeps its state
+                if "batch_size" in changed:
+                    self._batches = None
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self):
+        """Run a change; if anything in it raises, put every attribute back as it was. (A change
+        replaces the data, model and optimizer objects rather than editing them, so a shallow copy
+        of the attributes, with the settings and points copied, is the whole state.)"""
+        saved = dict(self.__dict__)
+        saved["settings"], saved["points"] = dict(self.settings), list(self.points)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
             raise
-        changed = {key for key in changes if changes[key] != old[key]}
-        if changed & (_DATA_KEYS | {"seed"}):
-            self._build_data()
-            self._build_model()
-        elif changed & _MODEL_KEYS:
-            self._build_model()
-        else:
-            if "optimizer" in changed:
-                self.optimizer = make_optimizer(self.settings["optimizer"], self.model, self.settings["lr"])
-            elif "lr" in changed:
-                self.optimizer.lr = self.settings["lr"]  # the optimizer keeps its state
-            if "batch_size" in changed:
-                self._batches = None
 
     def _check(self):
         s = self.settings
-        if s["dataset"] not in DATASETS:
+        if not isinstance(s["dataset"], str) or s["dataset"] not in DATASETS:
             raise ValueError(f"unknown dataset {s['dataset']!r}; choose one of: {', '.join(DATASETS)}")
-        if s["activation"] not in ACTIVATIONS:
+        if not isinstance(s["activation"], str) or s["activation"] not in ACTIVATIONS:
             raise ValueError(f"unknown activation {s['activation']!r}; choose one of: {', '.join(ACTIVATIONS)}")
-        if s["optimizer"] not in OPTIMIZER_NAMES:
+        if not isinstance(s["optimizer"], str) or s["optimizer"] not in OPTIMIZER_NAMES:
             raise ValueError(f"unknown optimizer {s['optimizer']!r}; choose one of: {', '.join(OPTIMIZER_NAMES)}")
-        if s["loss"] not in LOSSES:
+        if not isinstance(s["loss"], str) or s["loss"] not in LOSSES:
             raise ValueError(f"unknown loss {s['loss']!r}; choose one of: {', '.join(LOSSES)}")
-        if not 0.0 <= s["test_ratio"] < 1.0:
+        if not _is_whole(s["n"]) or s["n"] < MIN_POINTS:
+            raise ValueError(f"n is the number of points (a whole number >= {MIN_POINTS}), got {s['n']!r}")
+        if not _is_whole(s["seed"]):
+            raise ValueError(f"seed must be a whole number, got {s['seed']!r}")
+        if not (_is_number(s["test_ratio"]) and 0.0 <= s["test_ratio"] < 1.0):
             raise ValueError(f"test_ratio is the share of data held out: 0 <= test_ratio < 1, got {s['test_ratio']!r}")
-        if isinstance(s["batch_size"], bool) or not isinstance(s["batch_size"], int) or s["batch_size"] < 1:
+        if not _is_whole(s["batch_size"]) or s["batch_size"] < 1:
             raise ValueError(f"batch_size must be a whole number >= 1, got {s['batch_size']!r}")
         for key in ("lr", "l1", "l2", "noise"):
-            if not (isinstance(s[key], (int, float)) and math.isfinite(s[key]) and s[key] >= 0):
+            if not (_is_number(s[key]) and math.isfinite(s[key]) and s[key] >= 0):
                 raise ValueError(f"{key} must be a finite number >= 0, got {s[key]!r}")
+        for key in ("n", "seed", "batch_size"):
+            s[key] = int(s[key])  # NumPy integers become plain ones
+        for key in ("lr", "l1", "l2", "noise", "test_ratio"):
+            s[key] = float(s[key])
 
     # ---- data ---------------------------------------------------------------------------------
     @staticmethod
     def _point(p):
+        """``(x, y, class)`` as ``([x, y], class)``: finite coordinates, a class that is a whole
+        number from 0 to 9 (``1.0`` counts as 1; ``1.5``, ``-3`` and ``True`` do not)."""
         try:
             x, y, label = p
-            return [float(x), float(y)], int(label)
         except (TypeError, ValueError):
             raise ValueError(f"a point is (x, y, class), e.g. (0.5, -1.0, 1); got {p!r}") from None
+        coords = []
+        for name, v in (("x", x), ("y", y)):
+            if not (_is_number(v) and math.isfinite(v)):
+                raise ValueError(f"a point's {name} must be a finite number, got {v!r} in {p!r}")
+            coords.append(float(v))
+        if not (_is_number(label) and float(label).is_integer() and 0 <= label < MAX_CLASSES):
+            raise ValueError(f"a point's class is a whole number from 0 to {MAX_CLASSES - 1}, got {label!r} in {p!r}")
+        return coords, int(label)
 
     def add_points(self, points):
-        """Add ``(x, y, class)`` points to the learner's own dataset (and switch to it): a new run."""
-        self.points.extend(self._point(p) for p in points)
-        if self.settings["dataset"] == "own":
-            self._build_data()
-            self._build_model()
-        else:
-            self.set(dataset="own")
+        """Add ``(x, y, class)`` points to the learner's own dataset, switching to it: a new run.
+        Every point is checked first: one bad point adds none."""
+        checked = [self._point(p) for p in points]
+        with self._all_or_nothing():
+            self.points.extend(checked)
+            if self.settings["dataset"] == "own":
+                self._build_data()
+                self._build_model()
+            else:
+                self.set(dataset="own")
 
     def clear_points(self):
         """Remove the learner's own points."""
-        self.points = []
-        if self.settings["dataset"] == "own":
-            self._build_data()
-            self._build_model()
+        with self._all_or_nothing():
+            self.points = []
+            if self.settings["dataset"] == "own":
+                self._build_data()
+                self._build_model()
 
     def _build_data(self):
         s = self.settings
@@ -347,6 +389,16 @@ class Trainer:
         other.initial_state = dict(self.initial_state)
         other.reset()
         return other
+
+
+def _is_number(v):
+    """A real number that is not a bool (NumPy numbers count)."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _is_whole(v):
+    """An integer that is not a bool (NumPy integers count)."""
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
 def _as_list(v):
