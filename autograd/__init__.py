@@ -10,6 +10,7 @@ from .check import GradcheckError, gradcheck, numerical_grad
 from .functional import grad, hessian
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import is_grad_enabled, no_grad, scope
+from .operation import Operation, UnknownOperationError, operation
 from .value import Constant, Parameter, Value, local_grads
 from .views import Stepper, backward_steps, draw_dot, draw_model, forward_steps, save_steps
 
@@ -22,6 +23,9 @@ __all__ = [
     "topological_order",
     "zero_grad",
     "local_grads",
+    "operation",
+    "Operation",
+    "UnknownOperationError",
     "no_grad",
     "is_grad_enabled",
     "scope",

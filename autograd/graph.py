@@ -3,7 +3,11 @@
 Nothing here recurses, so a chain of a million nodes is as easy as a chain of ten.
 """
 
-from .value import LOCAL, Constant, Value, local_grads
+import math
+import numbers
+
+from .operation import UnknownOperationError
+from .value import Constant, Value, _check_locals, _real, _short_repr, derivative_of, local_grads
 
 
 def topological_order(root):
@@ -12,15 +16,15 @@ def topological_order(root):
     Depth-first over parents in their recorded order, with an explicit stack, so the order is the
     same on every run and any depth works.
     """
-    return _walk(root)
+    return _walk(root, [])
 
 
-def _walk(root, reset=None):
-    # The one implementation of the order. backward() passes a list as ``reset``: interior
-    # gradients are zeroed on the way, and each leaf's earlier gradient is moved into the list as
-    # (leaf, gradient), so the pass sums every gradient from zero. That saves a second pass over a
-    # graph that may be too big for the CPU caches.
-    order = []
+def _walk(root, order, leaves=None, interior=None):
+    # The one implementation of the order; it fills ``order`` as it goes. backward() passes two
+    # lists: every gradient is moved out of the way (leaves' into ``leaves``, interior nodes' into
+    # ``interior``, as (node, gradient) pairs) so the pass sums every gradient from zero. Doing it
+    # here saves a second pass over a graph that may be too big for the CPU caches.
+    reset = leaves is not None
     seen = {root}
     stack = [(root, iter(root._prev))]
     while stack:
@@ -31,18 +35,16 @@ def _walk(root, reset=None):
                 if parent._prev:
                     stack.append((parent, iter(parent._prev)))
                     break
-                if reset is not None and parent.grad != 0.0:  # None too: see backward()
-                    reset.append((parent, parent.grad))
-                    parent.grad = 0.0
+                if reset and parent._grad != 0.0:  # None too: see backward()
+                    if type(parent) is not Constant:  # a constant's gradient is only ever dropped
+                        leaves.append((parent, parent._grad))
+                    parent._grad = 0.0
                 order.append(parent)  # a leaf has no parents to wait for: place it now
         else:
             stack.pop()
-            if reset is not None:
-                if node._prev:
-                    node.grad = 0.0
-                elif node.grad != 0.0:  # a leaf root
-                    reset.append((node, node.grad))
-                    node.grad = 0.0
+            if reset and node._grad != 0.0:
+                (interior if node._prev else leaves).append((node, node._grad))
+                node._grad = 0.0
             order.append(node)
     return order
 
@@ -53,55 +55,108 @@ def backward(root, grad=1.0):
     Interior gradients are recomputed from zero; leaf gradients accumulate across calls (as in
     PyTorch): the pass sums each leaf's gradient from zero, then adds it to the earlier one, so a
     second call doubles it exactly. A leaf whose ``.grad`` is None (PyTorch's "no gradient yet")
-    starts from zero. ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default.
+    starts from zero. ``grad`` seeds ``root``: d(root)/d(root) = 1.0 by default (None means the
+    same, as in PyTorch). If the pass fails or is interrupted (an error, Ctrl-C), every gradient is
+    put back as it was before the call.
     """
-    earlier = []
-    order = _walk(root, earlier)  # topological_order(root); every gradient starts from zero
-    root.grad += float(grad)
+    seed = _seed(grad)
+    order, leaves, interior = [], [], []
     node = root
     try:
+        _walk(root, order, leaves, interior)  # topological_order(root), every gradient from zero
+        root._grad += seed
         for node in reversed(order):
             parents = node._prev
-            # The same step for every arity; spelled out for one and two parents, which is every
-            # built-in op, to skip building an argument list per node.
+            # The step node._backward() takes, for every arity; spelled out for one and two
+            # parents, which is every built-in op but the n-ary +, to skip an argument list per node.
             if len(parents) == 2:
                 a, b = parents
-                g = node.grad
-                da, db = LOCAL[node._op](a.data, b.data, node.data)
-                a.grad += da * g
-                b.grad += db * g
+                g = node._grad
+                da, db = node._op.derivative(a._data, b._data, node._data)
+                a._grad += da * g
+                b._grad += db * g
             elif len(parents) == 1:
                 (a,) = parents
-                (da,) = LOCAL[node._op](a.data, node.data)
-                a.grad += da * node.grad
+                (da,) = node._op.derivative(a._data, node._data)
+                a._grad += da * node._grad
             elif parents:
-                g = node.grad
+                g = node._grad
                 for parent, local in zip(parents, local_grads(node)):
-                    parent.grad += local * g
-    except (ArithmeticError, ValueError) as error:
-        for leaf in order:  # a failed pass leaves every leaf gradient as it was
-            if not leaf._prev:
-                leaf.grad = 0.0
-        for leaf, g in earlier:
-            leaf.grad = g
-        raise _backward_error(node, error) from error
-    for leaf, g in earlier:
+                    parent._grad += local * g
+    except BaseException as error:
+        for n in order:  # every gradient back as it was
+            n._grad = 0.0
+        for n, g in leaves:
+            n._grad = g
+        for n, g in interior:
+            n._grad = g
+        if not isinstance(error, Exception) or not node._prev:
+            raise  # Ctrl-C and the like, unchanged
+        clearer = _backward_error(node, error)
+        if clearer is error:
+            raise
+        raise clearer from error
+    for leaf, g in leaves:
         if g is not None:  # None is PyTorch's "no gradient yet" (``p.grad = None``): zero
-            leaf.grad = g + leaf.grad
+            leaf._grad = g + leaf._grad
+
+
+def _seed(grad):
+    if grad is None:
+        return 1.0
+    if isinstance(grad, (bool, Value)) or not isinstance(grad, numbers.Real):
+        raise TypeError(
+            "backward(grad): the seed is d(root)/d(root), a number (1.0 by default; None means the same), "
+            f"got {type(grad).__name__}: {_short_repr(grad)}"
+        )
+    seed = _real(grad, "backward(grad)'s seed")
+    if not math.isfinite(seed):
+        raise ValueError(f"backward(grad): the seed must be a finite number, got {seed!r}")
+    return seed
 
 
 def _backward_error(node, error):
-    inputs = ", ".join(repr(p.data) for p in node._prev)
-    return type(error)(
-        f"the derivative of {node._op}({inputs}) is not finite here ({error}); "
-        "move the input away from this point (e.g. add a small epsilon)"
-    )
+    """A clearer exception for ``error``, raised while applying ``node``'s rule, or ``error`` itself."""
+    try:
+        rule = derivative_of(node)
+    except UnknownOperationError as unknown:
+        return unknown
+    inputs = ", ".join(repr(p._data) for p in node._prev)
+    try:
+        locals_ = rule(*[p._data for p in node._prev], node._data)
+    except (ArithmeticError, ValueError) as failure:
+        if node._op.builtin:
+            return type(failure)(
+                f"the derivative of {node._op}({inputs}) is not finite here ({failure}); "
+                "move the input away from this point (e.g. add a small epsilon)"
+            )
+        return type(failure)(f"the derivative of {node._op}({inputs}) failed: {failure}")
+    except Exception as failure:
+        return _retyped(failure, f"the derivative of {node._op}({inputs}) raised {type(failure).__name__}: {failure}")
+    try:
+        locals_ = _check_locals(node, locals_)
+    except TypeError as wrong_shape:
+        return wrong_shape
+    for i, local in enumerate(locals_):
+        if isinstance(local, bool) or not isinstance(local, (numbers.Real, Value)):
+            return TypeError(
+                f"the derivative of {node._op}({inputs}) returned {_short_repr(local)} "
+                f"({type(local).__name__}) for input {i}; each local derivative must be a number"
+            )
+    return error
+
+
+def _retyped(error, message):
+    try:
+        return type(error)(message)
+    except Exception:
+        return RuntimeError(message)
 
 
 def zero_grad(root):
     """Set ``.grad`` to 0.0 on every node of ``root``'s graph (leaves included)."""
     for node in topological_order(root):
-        node.grad = 0.0
+        node._grad = 0.0
 
 
 def gradients(root, wrt, create_graph=False):
@@ -119,7 +174,9 @@ def gradients(root, wrt, create_graph=False):
         if g is None or not node._prev:
             continue
         if create_graph:
-            locals_ = LOCAL[node._op](*node._prev, node)
+            locals_ = derivative_of(node)(*node._prev, node)
+            if type(locals_) is not tuple or len(locals_) != len(node._prev):
+                locals_ = _check_locals(node, locals_)
         else:
             locals_ = local_grads(node)
         for parent, local in zip(node._prev, locals_):
@@ -129,4 +186,3 @@ def gradients(root, wrt, create_graph=False):
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return [grads[w] if w in grads else (Constant(0.0) if create_graph else 0.0) for w in wrt]
-

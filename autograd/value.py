@@ -1,87 +1,157 @@
 """`Value`: one scalar in a computation graph, with the chain rule for every operation.
 
-Each operation computes its result on floats and records its parents. Its local derivatives live
-right next to it, in ``LOCAL[op]``: one function of the parents' data and the output's data. The same
-function serves first-order gradients (called with floats) and higher-order ones (called with
-`Value`s, so the derivative is itself a graph). No node keeps a closure, so graphs hold no reference
-cycles and are freed as soon as they are dropped.
+Each operation computes its result on floats and records its parents and the `Operation` that made
+it (``node._op``). Its local derivatives sit right next to it: ``builtin(name, derivative)``, where
+``derivative(*parents_data, out)`` returns one d(out)/d(parent) per parent. The same function serves
+first-order gradients (called with floats) and higher-order ones (called with `Value`s, so the
+derivative is itself a graph). No node keeps a closure, so graphs hold no reference cycles and are
+freed as soon as they are dropped. An operation a learner defines (`autograd.operation`) is the
+same kind of object, applied by `apply`.
 """
 
 import math
 import numbers
 
 from .mode import mode
-
-# op name -> local derivatives: f(*parents_data, out) -> tuple, one entry per parent
-LOCAL = {}
+from .operation import OPERATIONS, Operation, UnknownOperationError, builtin
 
 
 def _real(x, what):
-    """``x`` as a float, or a TypeError naming the type that came instead."""
+    """``x`` as a float, or a TypeError naming the type that came instead (an OverflowError for an
+    int too large for a float)."""
     if type(x) is float:  # the common cases first, without the slower abstract-class check below
         return x
-    if type(x) is int:
-        return float(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__}: {x!r}")
+        try:
+            return float(x)
+        except OverflowError:
+            raise OverflowError(f"{what} is {_short_number(x)}, too large for a float (|x| < 1.8e308)") from None
+    raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__}: {_short_repr(x)}")
+
+
+def _short_number(x):
+    if isinstance(x, int) and x.bit_length() > 64:  # str() of a huge int is slow, or refused
+        return f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
+    return _short_repr(x)
+
+
+def _short_repr(x):
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<{type(x).__name__} object>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---- the chain rule of every operation ----------------------------------------------------------------
+# Each operation is its name, its float formula and its local derivatives: a function of the inputs'
+# values and the output's value that returns d(out)/d(input) for each input, in order. These are the
+# only place the calculus is written: backward(), gradients() (on Values, for higher orders), the
+# step-through and the compiled path all call them. The Value methods below compute the same
+# formulas inline (with the domain checks and error messages a learner needs).
+ADD = builtin("+", lambda *terms_and_out: (1.0,) * (len(terms_and_out) - 1), lambda *terms: _total(terms))
+SUB = builtin("-", lambda a, b, out: (1.0, -1.0), lambda a, b: a - b)
+MUL = builtin("*", lambda a, b, out: (b, a), lambda a, b: a * b)
+DIV = builtin("/", lambda a, b, out: (1.0 / b, -out / b), lambda a, b: a / b)  # d(a/b)/db = -a/b² = -out/b
+POW = builtin(  # d(a**b)/da = b * a**(b-1)    d(a**b)/db = out * log(a)  (0 where a <= 0: constant b only)
+    "**",
+    lambda a, b, out: (b * a ** _minus_one(b) if float(b) != 0.0 else 0.0, out * log(a) if a > 0.0 else 0.0),
+    lambda a, b: a**b,
+)
+NEG = builtin("neg", lambda a, out: (-1.0,), lambda a: -a)
+EXP = builtin("exp", lambda a, out: (out,), math.exp)
+LOG = builtin("log", lambda a, out: (1.0 / a,), math.log)
+SQRT = builtin("sqrt", lambda a, out: (0.5 / out,), math.sqrt)
+TANH = builtin("tanh", lambda a, out: (1.0 - out * out,), math.tanh)
+# σ'(a) = σ(a)·σ(-a): unlike σ(1-σ), keeps full precision where σ rounds to 1
+SIGMOID = builtin("sigmoid", lambda a, out: (out * sigmoid(-a),), lambda a: _sigmoid(a))
+RELU = builtin("relu", lambda a, out: (1.0 if a > 0.0 else 0.0,), lambda a: a if a > 0.0 else 0.0)
+LEAKY_RELU = builtin(  # inputs: a and the slope for a <= 0
+    "leaky_relu", lambda a, s, out: (1.0, 0.0) if a > 0.0 else (s, a), lambda a, s: a if a > 0.0 else s * a
+)
+ABS = builtin("abs", lambda a, out: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,), abs)
+SIN = builtin("sin", lambda a, out: (cos(a),), math.sin)
+COS = builtin("cos", lambda a, out: (-sin(a),), math.cos)
 
 
 class Value:
     """A scalar that remembers how it was computed.
 
-    ``data`` and ``grad`` are floats; ``_prev`` is the ordered tuple of parents (``a*a`` has two);
-    ``_op`` names the operation that made it (``''`` for a leaf).
+    ``data`` and ``grad`` are floats, checked when assigned (``grad`` may also be None, PyTorch's
+    "no gradient yet"); ``_prev`` is the ordered tuple of parents (``a*a`` has two); ``_op`` is the
+    `Operation` that made the value, a str such as ``'*'`` (``''`` for a leaf); ``label`` names it in
+    drawings.
+
+    ``Value(2.0, label="a")`` (or ``Value(2.0, "a")``) makes a leaf. The lecture's constructor
+    ``Value(data, _children=(), _op='', label='')`` works too: a node built with the name of an
+    operation the engine knows differentiates like that operation.
 
     Gradients follow PyTorch: ``backward()`` recomputes the gradients of interior nodes each time but
     *adds* to the gradients of leaves, so calling it twice doubles them. Use ``zero_grad()`` (on the
     root, for the whole graph) or an optimizer's ``zero_grad()`` between steps.
     """
 
-    __slots__ = ("data", "grad", "_prev", "_op", "label", "_scope", "__weakref__")
+    __slots__ = ("_data", "_grad", "_prev", "_op", "label", "_scope", "__weakref__")
 
-    def __init__(self, data, label=""):
+    def __init__(self, data, _children=(), _op="", label=""):
         if isinstance(data, Value):
             raise TypeError("Value() takes a number, got a Value; use it directly, or Value(v.data) for a new leaf")
-        self.data = _real(data, "Value(data)")
-        self.grad = 0.0
-        self._prev = ()
-        self._op = ""
+        if isinstance(_children, str) and not _op and not label:  # Value(2.0, "a"): the label
+            _children, label = (), _children
         if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}: {label!r}")
+            raise TypeError(f"label must be a str, got {type(label).__name__}: {_short_repr(label)}")
+        self._data = _real(data, "Value(data)")
+        self._grad = 0.0
+        self._prev, self._op = _recorded(_children, _op) if (_children or _op) else ((), "")
         self.label = label
         self._scope = mode.scope
 
+    # ---- data and grad, checked where they enter ----------------------------------------------------
+    @property
+    def data(self):
+        """The value, a float (an int or NumPy number assigned here becomes a float)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        self._data = _real(value, "a Value's data")
+
+    @property
+    def grad(self):
+        """d(root)/d(this value) after ``root.backward()``: a float, or None ("no gradient yet")."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = None if value is None else _real(value, "a Value's grad")
+
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._data!r}, grad={self._grad!r}{label})"
 
     def __float__(self):
-        return self.data
+        return self._data
 
     def __format__(self, spec):
-        return format(self.data, spec)
+        return format(self._data, spec)
 
     # Comparisons look at data; == stays identity so values can be dict keys and set members.
     def __lt__(self, other):
-        return self.data < _data(other)
+        return self._data < _comparable(other)
 
     def __le__(self, other):
-        return self.data <= _data(other)
+        return self._data <= _comparable(other)
 
     def __gt__(self, other):
-        return self.data > _data(other)
+        return self._data > _comparable(other)
 
     def __ge__(self, other):
-        return self.data >= _data(other)
+        return self._data >= _comparable(other)
 
-    # ---- arithmetic -------------------------------------------------------------------------------
+    # ---- arithmetic (derivatives: see the table above) ---------------------------------------------
     def __add__(self, other):
         other = _as_value(other)
-        return _result(self.data + other.data, (self, other), "+")
-
-    # d(a + b + ...)/d(each term) = 1; "+" takes any number of terms (see Value.sum)
-    LOCAL["+"] = lambda *terms_and_out: (1.0,) * (len(terms_and_out) - 1)
+        return _result(self._data + other._data, (self, other), ADD)
 
     @staticmethod
     def sum(terms):
@@ -93,35 +163,28 @@ class Value:
         terms = tuple(map(_as_value, terms))
         if not terms:
             raise ValueError("Value.sum() needs at least one term")
-        total = terms[0].data
+        total = terms[0]._data
         for t in terms[1:]:
-            total += t.data
-        return _result(total, terms, "+")
+            total += t._data
+        return _result(total, terms, ADD)
 
     def __sub__(self, other):
         other = _as_value(other)
-        return _result(self.data - other.data, (self, other), "-")
-
-    LOCAL["-"] = lambda a, b, out: (1.0, -1.0)
+        return _result(self._data - other._data, (self, other), SUB)
 
     def __mul__(self, other):
         other = _as_value(other)
-        return _result(self.data * other.data, (self, other), "*")
-
-    LOCAL["*"] = lambda a, b, out: (b, a)
+        return _result(self._data * other._data, (self, other), MUL)
 
     def __truediv__(self, other):
         other = _as_value(other)
-        if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: {self.data!r} / {other.data!r}")
-        return _result(self.data / other.data, (self, other), "/")
-
-    # d(a/b)/da = 1/b    d(a/b)/db = -a/b² = -out/b
-    LOCAL["/"] = lambda a, b, out: (1.0 / b, -out / b)
+        if other._data == 0.0:
+            raise ZeroDivisionError(f"division by zero: {self._data!r} / {other._data!r}")
+        return _result(self._data / other._data, (self, other), DIV)
 
     def __pow__(self, other):
         other = _as_value(other)
-        a, b = self.data, other.data
+        a, b = self._data, other._data
         if a == 0.0 and b < 0.0:
             raise ZeroDivisionError(f"0.0 ** {b!r} is undefined (a negative power of zero)")
         if a < 0.0 and not b.is_integer():
@@ -135,18 +198,10 @@ class Value:
             out = a**b
         except OverflowError:
             raise OverflowError(f"{a!r} ** {b!r} overflows a float") from None
-        return _result(out, (self, other), "**")
-
-    # d(a**b)/da = b * a**(b-1)    d(a**b)/db = out * log(a)  (0 where a <= 0: only for constant b)
-    LOCAL["**"] = lambda a, b, out: (
-        b * a ** _minus_one(b) if float(b) != 0.0 else 0.0,
-        out * log(a) if a > 0.0 else 0.0,
-    )
+        return _result(out, (self, other), POW)
 
     def __neg__(self):
-        return _result(-self.data, (self,), "neg")
-
-    LOCAL["neg"] = lambda a, out: (-1.0,)
+        return _result(-self._data, (self,), NEG)
 
     def __radd__(self, other):
         return _as_value(other) + self
@@ -163,75 +218,68 @@ class Value:
     def __rpow__(self, other):
         return _as_value(other) ** self
 
-    # ---- functions --------------------------------------------------------------------------------
+    # ---- functions ----------------------------------------------------------------------------------
     def exp(self):
         try:
-            out = math.exp(self.data)
+            out = math.exp(self._data)
         except OverflowError:
-            raise OverflowError(f"exp() of {self.data!r} overflows a float (needs x <= 709.78)") from None
-        return _result(out, (self,), "exp")
-
-    LOCAL["exp"] = lambda a, out: (out,)
+            raise OverflowError(f"exp() of {self._data!r} overflows a float (needs x <= 709.78)") from None
+        return _result(out, (self,), EXP)
 
     def log(self):
-        if self.data <= 0.0:
-            raise ValueError(f"log() of {self.data!r} is undefined (needs x > 0)")
-        return _result(math.log(self.data), (self,), "log")
-
-    LOCAL["log"] = lambda a, out: (1.0 / a,)
+        if self._data <= 0.0:
+            raise ValueError(f"log() of {self._data!r} is undefined (needs x > 0)")
+        return _result(math.log(self._data), (self,), LOG)
 
     def sqrt(self):
-        if self.data < 0.0:
-            raise ValueError(f"sqrt() of {self.data!r} is undefined (needs x >= 0)")
-        return _result(math.sqrt(self.data), (self,), "sqrt")
-
-    LOCAL["sqrt"] = lambda a, out: (0.5 / out,)
+        if self._data < 0.0:
+            raise ValueError(f"sqrt() of {self._data!r} is undefined (needs x >= 0)")
+        return _result(math.sqrt(self._data), (self,), SQRT)
 
     def tanh(self):
-        return _result(math.tanh(self.data), (self,), "tanh")  # math.tanh is exact at ±1e308
-
-    LOCAL["tanh"] = lambda a, out: (1.0 - out * out,)
+        return _result(math.tanh(self._data), (self,), TANH)  # math.tanh is exact at ±1e308
 
     def sigmoid(self):
-        return _result(_sigmoid(self.data), (self,), "sigmoid")
-
-    # σ'(a) = σ(a)·σ(-a): unlike σ(1-σ), keeps full precision where σ rounds to 1
-    LOCAL["sigmoid"] = lambda a, out: (out * sigmoid(-a),)
+        return _result(_sigmoid(self._data), (self,), SIGMOID)
 
     def relu(self):
-        return _result(self.data if self.data > 0.0 else 0.0, (self,), "relu")
-
-    LOCAL["relu"] = lambda a, out: (1.0 if a > 0.0 else 0.0,)
+        return _result(self._data if self._data > 0.0 else 0.0, (self,), RELU)
 
     def leaky_relu(self, slope=0.01):
         slope = _as_value(slope)
-        a = self.data
-        return _result(a if a > 0.0 else slope.data * a, (self, slope), "leaky_relu")
-
-    LOCAL["leaky_relu"] = lambda a, s, out: (1.0, 0.0) if a > 0.0 else (s, a)
+        a = self._data
+        return _result(a if a > 0.0 else slope._data * a, (self, slope), LEAKY_RELU)
 
     def abs(self):
-        return _result(abs(self.data), (self,), "abs")
+        return _result(abs(self._data), (self,), ABS)
 
     __abs__ = abs
-    LOCAL["abs"] = lambda a, out: (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,)
 
     def sin(self):
-        return _result(math.sin(self.data), (self,), "sin")
-
-    LOCAL["sin"] = lambda a, out: (cos(a),)
+        return _result(math.sin(self._data), (self,), SIN)
 
     def cos(self):
-        return _result(math.cos(self.data), (self,), "cos")
+        return _result(math.cos(self._data), (self,), COS)
 
-    LOCAL["cos"] = lambda a, out: (-sin(a),)
-
-    # ---- gradients --------------------------------------------------------------------------------
+    # ---- gradients ----------------------------------------------------------------------------------
     def backward(self, grad=1.0):
-        """Fill ``.grad`` of every node this value depends on (see the class docstring)."""
+        """Fill ``.grad`` of every node this value depends on (see the class docstring).
+
+        ``grad`` seeds this value's gradient (1.0, or None for the same, as in PyTorch)."""
         from .graph import backward
 
         backward(self, grad)
+
+    def _backward(self):
+        """This node's own step of the chain rule, as in the lecture: for each parent,
+        ``parent.grad += local derivative × self.grad`` (nothing for a leaf).
+
+        ``backward()`` does exactly this for every node, in reverse topological order."""
+        if not self._prev:
+            return
+        upstream = 0.0 if self._grad is None else self._grad
+        for parent, local in zip(self._prev, local_grads(self)):
+            parent.grad = (0.0 if parent.grad is None else parent.grad) + local * upstream
 
     def zero_grad(self):
         """Set ``.grad`` to 0.0 on every node of this value's graph."""
@@ -254,10 +302,32 @@ class Constant(Value):
         pass  # contributions to a constant are dropped
 
 
+_IN_PLACE = (
+    "`p {op}= x` on a Parameter does not change the parameter: it makes a new Value and rebinds the "
+    "name p (in `for p in params:` nothing would train). Change its value with `p.data {op}= x`."
+)
+
+
 class Parameter(Value):
-    """A leaf that training updates (a weight or a bias). Only its kind differs from a `Value`."""
+    """A leaf that training updates (a weight or a bias). Only its kind differs from a `Value`,
+    and in-place arithmetic (``p += x``) is refused, since it would rebind the name, not train."""
 
     __slots__ = ()
+
+    def __iadd__(self, other):
+        raise TypeError(_IN_PLACE.format(op="+"))
+
+    def __isub__(self, other):
+        raise TypeError(_IN_PLACE.format(op="-"))
+
+    def __imul__(self, other):
+        raise TypeError(_IN_PLACE.format(op="*"))
+
+    def __itruediv__(self, other):
+        raise TypeError(_IN_PLACE.format(op="/"))
+
+    def __ipow__(self, other):
+        raise TypeError(_IN_PLACE.format(op="**"))
 
 
 _new = object.__new__
@@ -266,8 +336,8 @@ _new = object.__new__
 def _result(data, parents, op):
     """A new node: ``data`` computed by ``op`` from ``parents`` (no parents under ``no_grad``)."""
     node = _new(Value)
-    node.data = data
-    node.grad = 0.0
+    node._data = data
+    node._grad = 0.0
     m = mode
     if m.enabled:
         node._prev = parents
@@ -280,12 +350,49 @@ def _result(data, parents, op):
     return node
 
 
-def _as_value(x):
+def apply(op, inputs):
+    """``op`` applied to ``inputs`` (Values or numbers): its float formula, recorded as one node.
+
+    This is how an operation defined with `autograd.operation` computes; the built-in operations do
+    the same inline, in the `Value` methods above."""
+    if op.arity is not None and len(inputs) != op.arity:
+        raise TypeError(f"{op}() takes {op.arity} input{'s' if op.arity != 1 else ''}, got {len(inputs)}")
+    parents = tuple(_as_value(x, f"an input of {op}()") for x in inputs)
+    values = [p._data for p in parents]
+    try:
+        out = op.forward(*values)
+    except (ArithmeticError, ValueError) as error:
+        raise type(error)(f"{op}({', '.join(map(repr, values))}) failed: {error}") from error
+    if isinstance(out, Value):
+        raise TypeError(f"the formula of {op}() must compute on floats and return a number, it returned a Value")
+    return _result(_real(out, f"the result of {op}({', '.join(map(repr, values))})"), parents, op)
+
+
+def _recorded(children, op):
+    """(parents, operation) for the lecture's ``Value(data, _children, _op)``."""
+    if isinstance(children, Value) or not hasattr(children, "__iter__"):
+        raise TypeError(f"_children must be a tuple of Values, e.g. (a, b), got {type(children).__name__}")
+    parents = tuple(_as_value(c, "a child in Value(data, _children, _op)") for c in children)
+    if not isinstance(op, str):
+        raise TypeError(f"_op must be the operation's name, a str such as '*', got {type(op).__name__}: {_short_repr(op)}")
+    known = op if isinstance(op, Operation) else OPERATIONS.get(op)
+    if known is not None:
+        if known.arity is not None and parents and len(parents) != known.arity:
+            raise TypeError(
+                f"the operation {op!r} takes {known.arity} input{'s' if known.arity != 1 else ''}, "
+                f"but {len(parents)} children were given"
+            )
+        return parents, known
+    return parents, op  # an operation the engine does not know: backward() will say how to define it
+
+
+def _as_value(x, what="an operand of a Value operation"):
     if isinstance(x, Value):
         return x
     # A Constant made without __init__: this runs for every number in an expression (the 2 in 2*x).
     node = _new(Constant)
-    node.data = _real(x, "an operand of a Value operation")
+    node._data = _real(x, what)
+    node._grad = 0.0
     node._prev = ()
     node._op = ""
     node.label = ""
@@ -293,8 +400,21 @@ def _as_value(x):
     return node
 
 
-def _data(x):
-    return x.data if isinstance(x, Value) else _real(x, "a number compared with a Value")
+def _comparable(x):
+    """What ``x`` is compared as: a Value's data, or the number itself (exact, even a huge int)."""
+    if isinstance(x, Value):
+        return x._data
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return x
+    raise TypeError(f"a Value can be compared with a number or a Value, not {type(x).__name__}: {_short_repr(x)}")
+
+
+def _total(terms):
+    """Left to right, as a chain of binary + would add (``sum()`` of floats is compensated from 3.12)."""
+    total = terms[0]
+    for t in terms[1:]:
+        total += t
+    return total
 
 
 def _sigmoid(x):
@@ -327,6 +447,47 @@ def _minus_one(b):
     return Constant(b.data - 1.0) if isinstance(b, Constant) else b - 1.0
 
 
+def derivative_of(node):
+    """The function that gives ``node``'s local derivatives, or an UnknownOperationError that says
+    how to define its operation."""
+    rule = getattr(node._op, "derivative", None)
+    if rule is None:
+        op = node._op
+        if not op:
+            raise UnknownOperationError(
+                f"a Value with data {node._data!r} has {len(node._prev)} children but no operation: "
+                "give Value(data, _children, _op) the operation's name, e.g. '*'"
+            )
+        known = ", ".join(repr(name) for name, o in OPERATIONS.items() if o.builtin)
+        raise UnknownOperationError(
+            f"backward() does not know the operation {str(op)!r} (a node made by Value(data, children, {str(op)!r})). "
+            f"Use one the engine knows ({known}), or define it with its derivative: "
+            f"@autograd.operation(derivative=lambda x, out: (...,)) on a function named {str(op)!r}, "
+            "and build the node by calling that function"
+        )
+    return rule
+
+
 def local_grads(node):
     """The local derivatives d(node)/d(parent) for each parent, as floats, in parent order."""
-    return LOCAL[node._op](*[p.data for p in node._prev], node.data)
+    locals_ = derivative_of(node)(*[p._data for p in node._prev], node._data)
+    if type(locals_) is not tuple or len(locals_) != len(node._prev):
+        return _check_locals(node, locals_)
+    return locals_
+
+
+def _check_locals(node, locals_):
+    """Accept a list as a tuple; otherwise say what the derivative should have returned."""
+    n = len(node._prev)
+    example = "(1.0 - out * out,)" if n == 1 else "(" + ", ".join(f"d{i}" for i in range(n)) + ")"
+    if not isinstance(locals_, (tuple, list)):
+        raise TypeError(
+            f"the derivative of {node._op} must return a tuple with one local derivative per input, "
+            f"e.g. {example}; it returned {_short_repr(locals_)}"
+        )
+    if len(locals_) != n:
+        raise TypeError(
+            f"the derivative of {node._op} returned {len(locals_)} local derivatives for {n} input"
+            f"{'s' if n != 1 else ''}; return one per input, in order, e.g. {example}"
+        )
+    return tuple(locals_)

@@ -74,7 +74,7 @@ class GradUpdate:
         steps = step._steps
         node, num = step.node, steps._num
         name, out = steps.name(self.parent), steps.name(node)
-        words = _LOCAL_WORDS.get(node._op)
+        words = _LOCAL_WORDS.get(node._op) if getattr(node._op, "builtin", False) else None
         if isinstance(words, str):
             local = words
         elif words is None or len(words) != len(node._prev):

@@ -1,0 +1,180 @@
+"""Bad input and interruptions: values are checked where they enter, and no gradient is ever lost."""
+
+import re
+import sys
+
+import pytest
+
+from autograd import Parameter, Value, operation
+from autograd.value import Constant
+
+
+def graph_with_gradients():
+    """A small graph whose leaves (and interior nodes) already hold gradients from a backward()."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    y = (a * b + a).tanh() * b
+    y.backward()
+    return y, a, b
+
+
+def snapshot(root):
+    from autograd import topological_order
+
+    return {node: node.grad for node in topological_order(root)}
+
+
+@pytest.mark.parametrize("seed", ["2", "x", [1.0], (1.0,), True, Value(1.0), {1: 2}, 1j])
+def test_a_seed_that_is_not_a_number_is_refused_before_anything_changes(seed):
+    y, a, b = graph_with_gradients()
+    before = snapshot(y)
+    with pytest.raises(TypeError, match="seed"):
+        y.backward(seed)
+    assert snapshot(y) == before
+
+
+def test_seed_none_is_one_as_in_pytorch_and_non_finite_seeds_are_refused():
+    y, a, b = graph_with_gradients()
+    first = (a.grad, b.grad)
+    y.backward(None)
+    assert (a.grad, b.grad) == (2 * first[0], 2 * first[1])
+    before = snapshot(y)
+    for seed in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="finite"):
+            y.backward(seed)
+    with pytest.raises(OverflowError, match="digits"):
+        y.backward(10**400)
+    assert snapshot(y) == before
+
+
+def test_numpy_seeds_are_numbers():
+    np = pytest.importorskip("numpy")
+    y, a, b = graph_with_gradients()
+    first = a.grad
+    y.backward(np.float32(2.0))
+    assert a.grad == 3 * first
+
+
+def deep_chain(n):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0000001 + 0.0
+    return x, y
+
+
+@pytest.mark.parametrize("when", ["walk", "early", "middle", "late"])
+def test_an_interrupted_backward_leaves_every_gradient_as_it_was(when):
+    x, y = deep_chain(20_000)
+    y.backward()
+    before = snapshot(y)
+    calls = {"n": 0}
+    at = {"walk": 30_000, "early": 10, "middle": 10_000, "late": 39_990}[when]
+
+    def in_walk(frame, event, arg):  # counts the lines the topological walk runs
+        calls["n"] += 1
+        if calls["n"] == at:
+            raise KeyboardInterrupt
+        return in_walk
+
+    def interrupt(frame, event, arg):  # Ctrl-C arriving at a chosen moment of the pass
+        name = frame.f_code.co_name
+        if when == "walk":
+            return in_walk if name == "_walk" else None
+        if event == "call" and name == "<lambda>":
+            calls["n"] += 1
+            if calls["n"] == at:
+                raise KeyboardInterrupt
+        return None
+
+    sys.settrace(interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            y.backward()
+    finally:
+        sys.settrace(None)
+    assert calls["n"] == at
+    assert snapshot(y) == before
+
+
+def test_an_error_from_a_derivative_midway_restores_leaves_and_interior_nodes():
+    state = {"fail": False}
+
+    @operation(derivative=lambda x, out: (_maybe_fail(state),))
+    def flaky(x):
+        return x
+
+    a = Value(1.0)
+    y = flaky(a * 2.0) * a
+    y.backward()
+    before = snapshot(y)
+    state["fail"] = True
+    with pytest.raises(RuntimeError, match="flaky"):
+        y.backward()
+    assert snapshot(y) == before
+
+
+def _maybe_fail(state):
+    if state["fail"]:
+        raise RuntimeError("boom")
+    return 1.0
+
+
+@pytest.mark.parametrize("bad", ["3", "x", None, [1.0], True, 1j])
+def test_data_is_checked_when_assigned(bad):
+    v = Value(1.0)
+    with pytest.raises(TypeError, match="data must be a real number"):
+        v.data = bad
+    assert v.data == 1.0
+
+
+def test_data_and_grad_become_floats_and_grad_may_be_none():
+    np = pytest.importorskip("numpy")
+    v = Value(1.0)
+    v.data = 3
+    assert v.data == 3.0 and type(v.data) is float
+    v.data = np.float32(0.5)
+    assert type(v.data) is float and v.data == 0.5
+    v.grad = np.int64(2)
+    assert type(v.grad) is float and v.grad == 2.0
+    v.grad = None
+    assert v.grad is None
+    with pytest.raises(TypeError, match="grad must be a real number"):
+        v.grad = "0"
+    c = Constant(2.0)
+    c.grad = 5.0
+    assert c.grad == 0.0
+
+
+def test_huge_ints_give_an_overflow_error_that_says_what_happened():
+    with pytest.raises(OverflowError, match=r"Value\(data\) is an int of about 401 digits, too large for a float"):
+        Value(10**400)
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(2.0) + 10**400
+    with pytest.raises(OverflowError, match="too large for a float"):
+        Value(1.0).data = -(10**4000)
+    assert Value(2.0) < 10**400 and Value(2.0) > -(10**400) and not Value(2.0) >= 10**400
+
+
+def test_comparisons_with_non_numbers_name_the_type():
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) < "2"
+    with pytest.raises(TypeError, match="bool"):
+        Value(1.0) < True
+
+
+@pytest.mark.parametrize("op", ["+=", "-=", "*=", "/=", "**="])
+def test_in_place_arithmetic_on_a_parameter_is_refused_with_what_to_write(op):
+    params = [Parameter(1.0), Parameter(2.0)]
+    with pytest.raises(TypeError, match=re.escape(f"p.data {op} x")):
+        for p in params:
+            exec(f"p {op} 0.5")
+    assert [p.data for p in params] == [1.0, 2.0]
+
+
+def test_in_place_arithmetic_on_a_plain_value_still_builds_a_graph():
+    total = Value(0.0)
+    x = Value(2.0)
+    for _ in range(3):
+        total += x * x
+    total.backward()
+    assert total.data == 12.0 and x.grad == 12.0
