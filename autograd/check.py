@@ -2,7 +2,7 @@
 
 from .graph import gradients, topological_order
 from .mode import no_grad
-from .value import Constant, Value, local_grads
+from .value import Constant, Value, _real, local_grads
 
 
 class GradcheckError(AssertionError):
@@ -20,7 +20,9 @@ def numerical_grad(f, *xs, h=1e-6):
         with no_grad():
             return float(f(*[Value(p) for p in point]))
 
-    xs = [float(x) for x in xs]
+    xs = _points(f, xs)
+    if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0.0 < h < 1.0:
+        raise ValueError(f"numerical_grad(h=...) is the relative step, a number between 0 and 1 (1e-6 is usual), got {h!r}")
     slopes = []
     for i, x in enumerate(xs):
         step = h * max(1.0, abs(x))
@@ -30,9 +32,15 @@ def numerical_grad(f, *xs, h=1e-6):
     return slopes
 
 
+def _points(f, xs):
+    if not callable(f):
+        raise TypeError(f"the first argument is the function to differentiate, got {type(f).__name__}")
+    return [_real(x.data if isinstance(x, Value) else x, f"the point's input {i}") for i, x in enumerate(xs)]
+
+
 def analytic_grad(f, *xs):
     """The gradients of ``f`` at ``xs`` by backpropagation, as a list of floats (one per input)."""
-    leaves = [Value(x) for x in xs]
+    leaves = [Value(x) for x in _points(f, xs)]
     out = f(*leaves)
     if not isinstance(out, Value):
         return [0.0 for _ in leaves]

@@ -16,7 +16,13 @@ def topological_order(root):
     Depth-first over parents in their recorded order, with an explicit stack, so the order is the
     same on every run and any depth works.
     """
-    return _walk(root, [])
+    return _walk(_root(root, "topological_order"), [])
+
+
+def _root(root, who):
+    if not isinstance(root, Value):
+        raise TypeError(f"{who}() takes the Value to start from, got {type(root).__name__}: {_short_repr(root)}")
+    return root
 
 
 def _walk(root, order, leaves=None, interior=None):
@@ -59,6 +65,7 @@ def backward(root, grad=1.0):
     same, as in PyTorch). If the pass fails or is interrupted (an error, Ctrl-C), every gradient is
     put back as it was before the call.
     """
+    _root(root, "backward")
     seed = _seed(grad)
     order, leaves, interior = [], [], []
     node = root
@@ -167,7 +174,13 @@ def gradients(root, wrt, create_graph=False):
     derivatives come from the same formulas ``backward()`` uses, evaluated on `Value`s instead of
     floats.
     """
+    _root(root, "gradients")
+    if isinstance(wrt, Value):
+        raise TypeError("gradients(root, wrt): wrt is a list of Values, e.g. [x] for one")
     wrt = list(wrt)
+    for i, w in enumerate(wrt):
+        if not isinstance(w, Value):
+            raise TypeError(f"gradients(root, wrt): wrt[{i}] must be a Value, got {type(w).__name__}: {_short_repr(w)}")
     grads = {root: Value(1.0) if create_graph else 1.0}
     for node in reversed(topological_order(root)):
         g = grads.get(node)

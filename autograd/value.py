@@ -91,22 +91,20 @@ class Value:
     root, for the whole graph) or an optimizer's ``zero_grad()`` between steps.
     """
 
-    __slots__ = ("_data", "_grad", "_prev", "_op", "label", "_scope", "__weakref__")
+    __slots__ = ("_data", "_grad", "_prev", "_op", "_label", "_scope", "__weakref__")
 
     def __init__(self, data, _children=(), _op="", label=""):
         if isinstance(data, Value):
             raise TypeError("Value() takes a number, got a Value; use it directly, or Value(v.data) for a new leaf")
         if isinstance(_children, str) and not _op and not label:  # Value(2.0, "a"): the label
             _children, label = (), _children
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__name__}: {_short_repr(label)}")
         self._data = _real(data, "Value(data)")
         self._grad = 0.0
         self._prev, self._op = _recorded(_children, _op) if (_children or _op) else ((), "")
         self.label = label
         self._scope = mode.scope
 
-    # ---- data and grad, checked where they enter ----------------------------------------------------
+    # ---- data, grad and label, checked where they enter ----------------------------------------------------
     @property
     def data(self):
         """The value, a float (an int or NumPy number assigned here becomes a float)."""
@@ -125,8 +123,19 @@ class Value:
     def grad(self, value):
         self._grad = None if value is None else _real(value, "a Value's grad")
 
+    @property
+    def label(self):
+        """The value's name in drawings and steps (a str; '' for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, value):
+        if not isinstance(value, str):
+            raise TypeError(f"label must be a str, got {type(value).__name__}: {_short_repr(value)}")
+        self._label = value
+
     def __repr__(self):
-        label = f", label={self.label!r}" if self.label else ""
+        label = f", label={self._label!r}" if self._label else ""
         return f"Value(data={self._data!r}, grad={self._grad!r}{label})"
 
     def __float__(self):
@@ -345,7 +354,7 @@ def _result(data, parents, op):
     else:
         node._prev = ()
         node._op = ""
-    node.label = ""
+    node._label = ""
     node._scope = m.scope
     return node
 
@@ -395,7 +404,7 @@ def _as_value(x, what="an operand of a Value operation"):
     node._grad = 0.0
     node._prev = ()
     node._op = ""
-    node.label = ""
+    node._label = ""
     node._scope = mode.scope
     return node
 

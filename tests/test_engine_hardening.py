@@ -178,3 +178,35 @@ def test_in_place_arithmetic_on_a_plain_value_still_builds_a_graph():
         total += x * x
     total.backward()
     assert total.data == 12.0 and x.grad == 12.0
+
+
+def test_labels_are_checked_when_assigned():
+    v = Value(1.0, label="v")
+    with pytest.raises(TypeError, match="label must be a str, got int"):
+        v.label = 3
+    assert v.label == "v"
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: __import__("autograd").backward(3.0), r"backward\(\) takes the Value"),
+        (lambda: __import__("autograd").topological_order([Value(1.0)]), r"topological_order\(\) takes the Value"),
+        (lambda: __import__("autograd").gradients(Value(1.0), Value(1.0)), "wrt is a list of Values"),
+        (lambda: __import__("autograd").gradients(Value(1.0), [1.0]), r"wrt\[0\] must be a Value"),
+        (lambda: __import__("autograd").numerical_grad(lambda x: x, "1"), "input 0 must be a real number"),
+        (lambda: __import__("autograd").gradcheck(lambda x: x, [1.0]), "input 0 must be a real number"),
+        (lambda: __import__("autograd").numerical_grad(1.0, 1.0), "function to differentiate"),
+    ],
+)
+def test_the_engines_functions_name_a_wrong_argument(call, words):
+    with pytest.raises(TypeError, match=words):
+        call()
+
+
+def test_numerical_grad_refuses_a_step_that_cannot_work():
+    from autograd import numerical_grad
+
+    for h in (0.0, -1e-6, 2.0, "1e-6", True):
+        with pytest.raises(ValueError, match="relative step"):
+            numerical_grad(lambda x: x * x, 1.0, h=h)
