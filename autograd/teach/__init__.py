@@ -1,8 +1,11 @@
-"""Teaching tools: checking a learner's answers and, later, a learner's own code.
+"""Teaching tools: checking a learner's answers and a learner's own code.
 
 - `exercise`: `check(answer, expected)`, the "predict, then check" verdicts of the lessons.
+- `code`: `check_function(fn, reference, cases)` for a function the learner writes, and
+  `check_gradient(f, points)` for a derivative the learner writes (against central differences).
 """
 
+from .code import check_function, check_gradient
 from .exercise import Result, check
 
-__all__ = ["check", "Result"]
+__all__ = ["check", "check_function", "check_gradient", "Result"]
