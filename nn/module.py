@@ -142,9 +142,9 @@ class Module:
         self.training = True
 
     # ---- computing ----
-    def __call__(self, x):
+    def __call__(self, *args, **kwargs):
         with scope(self.name):
-            return self.forward(x)
+            return self.forward(*args, **kwargs)
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
@@ -204,12 +204,9 @@ class Module:
     def named_children(self):
         """(attribute name, module) for each direct sub-module, lists expanded as ``name.i``."""
         for key, item in vars(self).items():
-            if isinstance(item, Module):
-                yield key, item
-            elif isinstance(item, (list, tuple)):
-                for i, element in enumerate(item):
-                    if isinstance(element, Module):
-                        yield f"{key}.{i}", element
+            for name, element in _expand(key, item):
+                if isinstance(element, Module):
+                    yield name, element
 
     def modules(self):
         """This module and every module inside it, parents before children."""
@@ -220,24 +217,20 @@ class Module:
             stack.extend(reversed([child for _, child in module.named_children()]))
 
     def named_parameters(self):
-        """(dotted name, parameter) pairs, e.g. ``("layers.0.neurons.3.w.1", p)``, in a fixed order."""
+        """(dotted name, parameter) pairs, e.g. ``("layers.0.neurons.3.w.1", p)``, in a fixed order.
+
+        Lists are expanded, nested ones too: a weight matrix stored as a list of rows gives
+        ``("weight.2.5", p)`` for row 2, column 5."""
         stack = [("", self)]
         while stack:
             prefix, module = stack.pop()
             children = []
             for key, item in vars(module).items():
-                items = item if isinstance(item, (list, tuple)) else None
-                if items is None:
-                    if isinstance(item, Parameter):
-                        yield prefix + key, item
-                    elif isinstance(item, Module):
-                        children.append((f"{prefix}{key}.", item))
-                    continue
-                for i, element in enumerate(items):
+                for name, element in _expand(prefix + key, item):
                     if isinstance(element, Parameter):
-                        yield f"{prefix}{key}.{i}", element
+                        yield name, element
                     elif isinstance(element, Module):
-                        children.append((f"{prefix}{key}.{i}.", element))
+                        children.append((name + ".", element))
             stack.extend(reversed(children))
 
     def parameters(self):
@@ -312,6 +305,21 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({key}): {body}")
         return "\n".join(lines)
+
+
+def _expand(name, item):
+    """``(name, item)``, or for a list or tuple (nested ones too) ``(name.i, element)`` for each
+    element, in order."""
+    if not isinstance(item, (list, tuple)):
+        yield name, item
+        return
+    stack = [(name, item)]
+    while stack:
+        name, item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed([(f"{name}.{i}", element) for i, element in enumerate(item)]))
+        else:
+            yield name, item
 
 
 def _name_children(modules):
@@ -597,6 +605,14 @@ def _add(x, fx, who):
 MODULES = {cls.__name__: cls for cls in (Neuron, Layer, Sequential, MLP, Dropout, Residual)}
 
 
+def register(cls):
+    """Let `from_config` (and so `nn.load`) rebuild modules of class ``cls``, whose ``config()`` is
+    ``{"type": class name, **the constructor's keyword arguments}`` and whose constructor takes
+    ``seed=``. Returns ``cls``, so it works as a class decorator."""
+    MODULES[cls.__name__] = cls
+    return cls
+
+
 def from_config(config, seed=0):
     """Build a module from the description ``module.config()`` returns.
 
@@ -619,6 +635,8 @@ def from_config(config, seed=0):
             return Dropout(config["p"])
         if kind == "Residual":
             return Residual(from_config(config["block"], rng))
+        if kind != "Sequential":  # a registered module: config() holds its keyword arguments
+            return MODULES[kind](**{key: value for key, value in config.items() if key != "type"}, seed=rng)
         layers = config["layers"]
         if not isinstance(layers, list):
             raise stack_error

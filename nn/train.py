@@ -227,7 +227,7 @@ def paused_gc():
             gc.enable()
 
 
-def _progress_bar(total, progress):
+def _progress_bar(total, progress, unit="epoch"):
     if progress is False:
         return None
     if progress is None and not (_in_notebook() or _is_terminal()):
@@ -238,7 +238,7 @@ def _progress_bar(total, progress):
         if progress:
             raise ImportError("the progress bar needs tqdm: pip install chainrule[notebook]") from None
         return None
-    return tqdm(total=total, unit="epoch", leave=True)
+    return tqdm(total=total, unit=unit, leave=True)
 
 
 def _is_terminal():
@@ -338,21 +338,41 @@ def fit(
         raise ValueError(f"monitor={monitor!r} needs validation data (validation=(X_val, y_val) or a fraction)")
     if monitor.endswith("accuracy") and threshold is None:
         raise ValueError("accuracy is undefined for regression targets; monitor a loss instead")
+    check_loop(early_stopping, callback)
+
+    history = History(monitor)
+    shuffle_rng = random.Random(seed)
+
+    def train_epoch():
+        for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
+            train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1)
+        _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
+
+    bar = _progress_bar(epochs, progress)
+    return run_epochs(model, history, epochs, train_epoch, early_stopping, restore_best, bar, callback)
+
+
+def check_loop(early_stopping, callback):
+    """Check the arguments `run_epochs` takes from the user, before any training."""
     if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1):
         raise ValueError(f"early_stopping is a patience in epochs (an int >= 1), got {early_stopping!r}")
     if callback is not None and not callable(callback):
         raise TypeError("callback must be a function callback(epoch, history)")
 
-    history = History(monitor)
+
+def run_epochs(model, history, epochs, train_epoch, early_stopping=None, restore_best=True, bar=None, callback=None,
+               advance=1):
+    """The loop of `fit` (and of `nn.text.fit_text`): ``train_epoch()`` trains one epoch and records
+    its numbers in ``history``; then the monitored number is checked, the best epoch remembered, the
+    progress ``bar`` moved on by ``advance`` and ``callback(epoch, history)`` called, and the run
+    stops once the number has not improved for ``early_stopping`` epochs (the model then gets its
+    best weights back when ``restore_best``). Trains in training mode; returns ``history``."""
+    monitor = history.monitor
     best, best_state, waited = None, None, 0
     higher_is_better = monitor.endswith("accuracy")
-    shuffle_rng = random.Random(seed)
-    bar = _progress_bar(epochs, progress)
     with mode(model, training=True), (bar if bar is not None else nullcontext()):
         for epoch in range(1, epochs + 1):
-            for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
-                train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1)
-            _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
+            train_epoch()
             value = getattr(history, monitor)[-1]
             if not math.isfinite(value):
                 raise FloatingPointError(f"the {monitor.replace('_', ' ')} became {value} at epoch {epoch}; lower the learning rate")
@@ -364,7 +384,7 @@ def fit(
                 waited += 1
             if bar is not None:
                 bar.set_postfix({k.replace("accuracy", "acc"): round(v, 4) for k, v in history.last().items()}, refresh=False)
-                bar.update(1)
+                bar.update(advance)
             if callback is not None:
                 callback(epoch, history)
             if early_stopping is not None and waited >= early_stopping:
