@@ -4,10 +4,13 @@
     model = MLP(2, [16, 16, 1])          # 2 inputs, two hidden layers of 16 (tanh), one output
     score = model([0.5, -1.0])           # a Value: call score.backward() for every gradient
 
-See `nn.module`, `nn.losses`, `nn.optim`, `nn.schedules`, `nn.data` and `nn.train`.
+See `nn.module`, `nn.losses`, `nn.optim`, `nn.schedules`, `nn.data` and `nn.train`; for a small
+GPT on characters, `nn.blocks`, `nn.gpt`, `nn.text` and `nn.gpt_views`.
 """
 
-from . import data, losses, optim, schedules
+from . import data, losses, optim, schedules, text
+from .blocks import Embedding, LayerNorm, Linear, RMSNorm, log_softmax, softmax
+from .gpt import GPT, Block, CausalSelfAttention, KVCache, MLPBlock
 from .module import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential, manual_seed
 from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from .serialize import load
@@ -15,7 +18,7 @@ from .train import History, accuracy, classify, fit, predict
 
 
 def to_torch(model):
-    """An equivalent `torch.nn.Sequential` with the same weights (float64); see `nn.export`."""
+    """An equivalent PyTorch module with the same weights (float64); see `nn.export`."""
     from .export import to_torch
 
     return to_torch(model)
@@ -29,6 +32,18 @@ __all__ = [
     "Sequential",
     "Residual",
     "Dropout",
+    "Linear",
+    "Embedding",
+    "RMSNorm",
+    "LayerNorm",
+    "softmax",
+    "log_softmax",
+    "CausalSelfAttention",
+    "MLPBlock",
+    "Block",
+    "KVCache",
+    "GPT",
+    "text",
     "manual_seed",
     "data",
     "losses",
