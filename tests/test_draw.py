@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from autograd import Constant, Parameter, Value, draw_dot, zero_grad
 from autograd.views.draw import HIGHLIGHT, KINDS, MAX_NODES, NOT_YET, GraphTooLargeError, text
 
-NODE = re.compile(r"^  (\w+) \[label=<(.*)>(.*)\];$")
-EDGE = re.compile(r"^  (\w+) -> (\w+)(?: \[(.*)\])?;$")
+NODE = re.compile(r"^\t(\w+) \[label=<(.*)>(.*)\]$")
+EDGE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
 
 
 def parse(source):
@@ -144,8 +144,9 @@ def test_root_must_be_a_value():
 @pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
 def test_rankdir_sets_the_layout_direction(rankdir):
     L, _ = classic()
-    assert f"rankdir={rankdir}," in draw_dot(L, rankdir=rankdir).source
-    assert "rankdir=LR," in draw_dot(L).source
+    assert re.search(rf"\brankdir={rankdir}\b", draw_dot(L, rankdir=rankdir).source)
+    assert re.search(r"\brankdir=LR\b", draw_dot(L).source)
+    assert draw_dot(L, rankdir=rankdir).graph_attr["rankdir"] == rankdir
 
 
 def test_node_kinds_have_their_own_colours():
@@ -327,26 +328,57 @@ def test_any_label_round_trips_through_the_html_label(label):
     assert back == visible
 
 
-def test_the_size_guard_names_the_size_and_the_options():
-    x = Value(0.5, label="x")
-    y = x
-    for _ in range(300):
+def chain(n, start=None):
+    y = start if start is not None else Value(0.5, label="x")
+    for _ in range(n):
         y = y * 1.0001
+    return y
+
+
+def test_the_size_guard_names_the_size_and_the_options():
+    y = chain(400)  # 801 values and 400 operations
     with pytest.raises(GraphTooLargeError, match="max_nodes=None") as info:
         draw_dot(y)
     message = str(info.value)
-    assert "901 nodes" in message and f"max_nodes={MAX_NODES}" in message
+    assert "1201 nodes" in message and f"max_nodes={MAX_NODES}" in message
     assert "collapse" not in message  # this graph has no scopes to collapse
-    assert draw_dot(y, max_nodes=None).source.count(" -> ") == 900
+    assert draw_dot(y, max_nodes=None).source.count(" -> ") == 1200
+    assert draw_dot(chain(300)).nodes == 901  # below the default limit: drawn whole
     with pytest.raises(GraphTooLargeError, match="10 nodes"):
-        draw_dot(x * 2.0 + 1.0 + 2.0, max_nodes=5)
+        draw_dot(Value(1.0) * 2.0 + 1.0 + 2.0, max_nodes=5)
+
+
+class Trap(Value):
+    """A leaf that fails the test if anything reads its parents: put it at the far end of a graph
+    to show that a view stopped walking before reaching it."""
+
+    __slots__ = ()
+
+    @property
+    def _prev(self):
+        raise AssertionError("the whole graph was walked: the view should have stopped counting earlier")
+
+    @_prev.setter
+    def _prev(self, value):
+        pass
+
+
+def test_a_huge_graph_is_refused_as_soon_as_the_count_passes_the_limit():
+    with pytest.raises(AssertionError, match="whole graph"):  # the trap springs when reached
+        draw_dot(chain(3, Trap(1.0)))
+    far = chain(100, Trap(1.0))
+    with pytest.raises(GraphTooLargeError, match=r"more than 50 nodes .*counting stopped"):
+        draw_dot(far, max_nodes=50, collapse=None)
+    huge = chain(30_000, Trap(1.0))  # 90,000 nodes: more than even boxing modules would walk
+    with pytest.raises(GraphTooLargeError, match=r"more than 50000 nodes .*max_nodes=None"):
+        draw_dot(huge)
 
 
 def test_a_long_chain_is_refused_or_drawn_never_recursion_error():
     y = Value(1.0, label="start")
     for _ in range(100_000):
         y = y + 1.0
-    with pytest.raises(GraphTooLargeError, match="300001 nodes"):
+    with pytest.raises(GraphTooLargeError, match="more than 50000 nodes"):
         draw_dot(y)
     source = draw_dot(y, max_nodes=None, fields=("data",)).source
     assert source.count(" -> ") == 300_000

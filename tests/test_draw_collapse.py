@@ -1,6 +1,7 @@
 """draw_dot(collapse=...) and draw_model: modules drawn as boxes, grouped by the scope tags values
 carry, with the values that flow between boxes drawn in full."""
 
+import html
 import re
 
 import pytest
@@ -111,11 +112,21 @@ def test_collapse_names_that_match_nothing_list_the_scopes_found():
         draw_dot(Value(1.0) * 2.0, collapse="Layer")
 
 
-def test_the_guard_suggests_collapse_when_the_graph_has_scopes():
+def test_a_graph_too_large_is_boxed_by_module_and_the_picture_says_so():
     y1, y2 = hand_mlp(inputs(), make_weights([4, 2], 3))
-    with pytest.raises(GraphTooLargeError, match=r"collapse='Neuron', 'Layer' or 'MLP' to draw"):
-        draw_dot(y1 + y2, max_nodes=20)
-    assert draw_dot(y1 + y2, max_nodes=20, collapse="Layer").nodes <= 20
+    whole = draw_dot(y1 + y2)
+    assert whole.collapsed is None and not boxes(parse(whole.source)[0]) and "label" not in whole.graph_attr
+    boxed = draw_dot(y1 + y2, max_nodes=40)
+    assert boxed.collapsed == "Neuron" and boxed.nodes <= 40  # the finest level that fits
+    assert boxed.body == draw_dot(y1 + y2, max_nodes=40, collapse="Neuron").body  # the same boxes
+    caption = html.unescape(boxed.graph_attr["label"])
+    assert f"{whole.nodes} nodes, more than max_nodes=40: each Neuron drawn as one box" in caption
+    assert "collapse=None, max_nodes=None draws every node" in caption
+    assert draw_dot(y1 + y2, max_nodes=14).collapsed == "Layer"
+    with pytest.raises(GraphTooLargeError, match=r"counting stopped.*collapse='auto' or a module name"):
+        draw_dot(y1 + y2, max_nodes=20, collapse=None)
+    with pytest.raises(GraphTooLargeError, match=r"even with each MLP drawn as one box.*max_nodes=None"):
+        draw_dot(y1 + y2, max_nodes=3)
 
 
 def test_highlight_inside_a_box_marks_the_box():

@@ -83,11 +83,12 @@ def test_save_picks_the_format_from_the_suffix(tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="PDF is not supported"):
         g.save(tmp_path / "g.pdf")
-    with pytest.raises(ValueError, match=r"\.svg or \.png"):
-        g.save(tmp_path / "g")
     with pytest.raises(ValueError, match="'svg' or 'png'"):
         g.save(tmp_path / "g.jpg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.PNG", "g.svg"]
+    # any other name gets the DOT source, as graphviz's save() does
+    assert g.save(tmp_path / "g") == str(tmp_path / "g") and (tmp_path / "g").read_text() == g.source
+    assert g.save("g.gv", directory=tmp_path) == str(tmp_path / "g.gv")
 
 
 @needs_renderer

@@ -21,6 +21,11 @@ named by its number.
 has run, and the rule is: backward has run when the root's ``.grad`` is not 0.0 (``backward()``
 seeds it with 1.0; ``zero_grad()`` clears it). Passing ``grads=`` replaces that rule.
 
+A learner's own Value class (micrograd's shape, or microgpt's without op names) is drawn with
+its own labels and numbers; an operation it does not name shows as ``f``, and when its nodes
+store their local gradients (microgpt's ``_local_grads``) each edge into an operation shows its
+local gradient (``∂ 3.0000``). See `autograd.views.nodes` for how such a graph is read.
+
 Every box has an explicit fill, text colour and a white background, so pictures read the same on
 light and dark notebook themes. Node names in the DOT text are positions in the topological
 order, so the same graph always gives byte-identical DOT. Labels are shown literally: they are
@@ -29,15 +34,18 @@ escaped for Graphviz's HTML-like labels, so no text can break the DOT or add mar
 
 import numbers
 import re
+from collections.abc import Mapping
 
-from ..graph import gradients, topological_order
-from .render import Drawing, RendererNotFoundError, find_renderer, render
+from ..graph import gradients
+from .nodes import Guest, GraphTooLargeError, as_roots, is_node, reach, short, topological
+from .render import RendererNotFoundError, find_renderer, render
 from ..value import Constant, Parameter, Value
 
-__all__ = ["draw_dot", "draw_model", "render", "find_renderer", "Drawing", "GraphTooLargeError",
+__all__ = ["draw_dot", "draw_model", "render", "find_renderer", "GraphTooLargeError",
            "RendererNotFoundError", "MAX_NODES"]
 
-MAX_NODES = 400  # nodes (values, operations, boxes) drawn before draw_dot asks for another option
+MAX_NODES = 1000  # nodes (values, operations, boxes) drawn before draw_dot boxes modules or refuses
+COLLAPSE_WALK = 50_000  # nodes walked, at most, to find the module boxes that fit in max_nodes
 NOT_YET = "\u2014"  # an em dash: this number has not been computed yet
 FIELDS = ("label", "data", "grad")
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -59,49 +67,102 @@ KINDS = {
 }
 
 
-class GraphTooLargeError(ValueError):
-    """The graph has more nodes than ``max_nodes``; the message says which option to use instead."""
+def draw_dot(root, format="svg", rankdir="LR", *, fields=FIELDS, fmt=".4f", highlight=(), grads=None,
+             values=None, max_nodes=MAX_NODES, collapse="auto", legend=False):
+    """Draw the graph that ``root`` was computed from; returns a `Drawing`, a ``graphviz.Digraph``.
 
+    ``root`` is a `Value` (or a list of them, drawn together), or a node of your own Value class
+    (micrograd's or microgpt's shape). The result has ``.source`` (DOT text), ``.svg()``,
+    ``.png()``, ``.save("g.svg" | "g.png")``, graphviz's ``.render(filename)``, ``.pipe()`` and
+    ``.view()``, and shows itself inline in Jupyter. The colours and marks are explained in this
+    module's docstring. Drawing needs the ``viz`` extra (the graphviz package and its renderer).
 
-def draw_dot(root, *, rankdir="LR", fields=FIELDS, fmt=".4f", highlight=(), grads=None, values=None,
-             max_nodes=MAX_NODES, collapse=None, legend=False):
-    """Draw the graph that ``root`` was computed from; returns a `Drawing`.
-
-    ``root`` is a `Value` (or a list of them, drawn together). The result has ``.source`` (DOT
-    text, no renderer needed), ``.svg()``, ``.png()``, ``.save("g.svg" | "g.png")``, and shows
-    itself inline in Jupyter. The colours and marks are explained in this module's docstring.
-
-    - ``rankdir``: "LR" (default), "RL", "TB" or "BT".
+    - ``format``: what graphviz's ``render()``, ``pipe()`` and ``view()`` make ("svg" by default,
+      "png"...); ``rankdir``: "LR" (default), "RL", "TB" or "BT". Both may be passed by position,
+      as in micrograd: ``draw_dot(root, "png", "TB")``.
     - ``fields``: which of "label", "data", "grad" each value shows, in that order; ``fmt`` is
       the number format.
     - ``highlight``: values to mark, with the operations and edges between marked values.
     - ``grads`` / ``values``: ``{node: number}`` shown instead of ``.grad`` / ``.data``; nodes
       missing from the dict show ``—`` (not computed yet).
-    - ``max_nodes``: the most nodes (values, operations and boxes) to draw; a larger graph raises
-      `GraphTooLargeError`, which says what to do instead; ``None`` draws anyway.
+    - ``max_nodes``: the most nodes (values, operations and boxes) to draw, 1000 by default; a
+      larger graph is boxed by module (``collapse="auto"``) or refused with `GraphTooLargeError`,
+      which says what to do instead, as soon as the count passes the limit. ``None`` draws anyway.
     - ``collapse``: draw each module as one box, using the scope tags values carry
       (``autograd.scope``, set by ``nn``). A name such as "Neuron" or "Layer" boxes every scope
       called that (``"Layer"`` matches "Layer 0", "Layer 1"...); an int ``k`` boxes by the first
       ``k`` scope names. Values that leave a box are drawn, with their numbers, so the picture
       shows what flows between modules. Parameters used only inside boxes, and constants used by
-      one operation inside a box, are not drawn (each box counts them).
+      one operation inside a box, are not drawn (each box counts them). ``"auto"`` (the default)
+      draws every node when the graph fits in ``max_nodes``, and otherwise boxes the finest module
+      level that fits, saying so under the picture; ``None`` never boxes.
     - ``legend``: add the colour legend to the picture.
     """
-    roots = _roots(root)
+    format, rankdir, fields, max_nodes = check_options(format, rankdir, fields=fields, fmt=fmt, grads=grads,
+                                                       values=values, max_nodes=max_nodes, collapse=collapse,
+                                                       legend=legend)
+    # boxing modules may need a longer walk; a learner's own nodes carry no modules to box
+    boxable = collapse is not None and max_nodes is not None and _ours(root)
+    walk = max(max_nodes, COLLAPSE_WALK) if boxable else max_nodes
+
+    def refuse(count):
+        raise GraphTooLargeError(_too_large_early(count, walk, max_nodes, collapse))
+
+    roots, guests = as_roots(root, "draw_dot(root)", walk, refuse=refuse)
+    size = reach(roots, walk)
+    if walk is not None and size > walk:
+        refuse(size)
+    order = _order(roots)
+    auto = collapse == "auto"
+    if auto:
+        collapse = None if max_nodes is None or size <= max_nodes else _auto_collapse(order, roots, max_nodes)
+    plan = _plan(order, roots, collapse)
+    drawn = plan.size()
+    if max_nodes is not None and drawn > max_nodes:
+        raise GraphTooLargeError(_too_large(order, plan, drawn, max_nodes, collapse))
+    marked = _check_highlight(highlight, plan, guests)
+    dot = _Dot(rankdir, fields, fmt, _data_getter(values), _grad_getter(roots, grads))
+    body = dot.build(order, roots, plan, marked, legend)
+    graph = dict(GRAPH, rankdir=rankdir)
+    if auto and collapse is not None:
+        graph.update(label=f"<{_caption(size, collapse, max_nodes)}>", labelloc="b", fontsize="10",
+                     fontname="Helvetica", fontcolor=UNNAMED)
+    try:
+        from .drawing import Drawing  # needs graphviz: imported here, where drawing happens
+    except ImportError as error:
+        raise ImportError(f'draw_dot needs the graphviz package ({error}): pip install "chainrule[viz]"') from None
+
+    return Drawing("chainrule", format=format, graph_attr=graph, node_attr=NODE, edge_attr=EDGE_STYLE,
+                   body=body, nodes=drawn, collapsed=collapse)
+
+
+def check_options(format="svg", rankdir="LR", *, fields=FIELDS, fmt=".4f", highlight=(), grads=None, values=None,
+                  max_nodes=MAX_NODES, collapse="auto", legend=False):
+    """`draw_dot`'s options checked without drawing anything, so a tool that draws later (the
+    stepper, `save_steps`) can fail at once, naming the option. Returns the cleaned format,
+    rankdir, fields and max_nodes."""
+    format = _check_format(format)
     rankdir = _check_rankdir(rankdir)
     fields = _check_fields(fields)
     _check_fmt(fmt)
     max_nodes = _check_max_nodes(max_nodes)
-    order = _order(roots)
-    plan = _plan(order, roots, collapse)
-    size = plan.size()
-    if max_nodes is not None and size > max_nodes:
-        raise GraphTooLargeError(_too_large(order, plan, size, max_nodes, collapse))
-    marked = _check_highlight(highlight, plan)
-    show_grad = _grad_getter(roots, grads)
-    show_data = _data_getter(values)
-    dot = _Dot(rankdir, fields, fmt, show_data, show_grad)
-    return Drawing(dot.build(order, roots, plan, marked, legend), nodes=size)
+    _check_numbers(grads, "grads")
+    _check_numbers(values, "values")
+    _check_legend(legend)
+    if collapse != "auto" and collapse is not None:
+        _scope_key(collapse)  # a bad name or depth fails before anything is walked
+    return format, rankdir, fields, max_nodes
+
+
+GRAPH = {"bgcolor": "#ffffff", "nodesep": "0.25", "ranksep": "0.35", "pad": "0.15"}
+NODE = {"shape": "plain", "fontname": "Helvetica", "fontsize": "12", "fontcolor": TEXT}
+EDGE_STYLE = {"color": EDGE, "arrowsize": "0.7", "fontname": "Helvetica", "fontsize": "9", "fontcolor": EDGE}
+
+
+def _caption(size, collapse, max_nodes):
+    what = f"each {collapse}" if isinstance(collapse, str) else f"modules to depth {collapse}"
+    return text(f"{size} nodes, more than max_nodes={max_nodes}: {what} drawn as one box. "
+                "collapse=None, max_nodes=None draws every node.")
 
 
 def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES, **options):
@@ -120,6 +181,7 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
     inputs = _inputs(x)
     out = model(inputs)
     roots = _roots(out, what="the model's output")
+    max_nodes = _check_max_nodes(max_nodes)
     if isinstance(out, Value):
         if not out.label:
             out.label = "out"
@@ -137,13 +199,11 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
             )
         order = _order(roots)
         options["grads"] = dict(zip(order, gradients(roots[0], order)))
-    if collapse == "auto":
-        collapse = _auto_collapse(_order(roots), roots, _check_max_nodes(max_nodes))
     return draw_dot(out if isinstance(out, Value) else roots, collapse=collapse, max_nodes=max_nodes, **options)
 
 
 # ---- checking the arguments -------------------------------------------------------------------------
-def _roots(root, what="draw_dot(root)"):
+def _roots(root, what):
     if isinstance(root, Value):
         return [root]
     try:
@@ -170,10 +230,35 @@ def _inputs(x):
 
 
 def _check_rankdir(rankdir):
-    r = str(rankdir).upper()
+    r = rankdir.upper() if isinstance(rankdir, str) else rankdir
     if r not in RANKDIRS:
         raise ValueError(f"rankdir={rankdir!r}: choose one of {', '.join(RANKDIRS)}")
     return r
+
+
+def _check_format(format):
+    if not isinstance(format, str) or not format.strip():
+        raise TypeError(f"format={format!r}: give an output format such as 'svg' or 'png'")
+    return format.strip().lower().lstrip(".")
+
+
+def _check_legend(legend):
+    if not isinstance(legend, bool):
+        raise TypeError(f"legend={legend!r}: give True or False")
+
+
+def _check_numbers(numbers_of, name):
+    """``grads=`` / ``values=``: a dict from nodes to numbers (None shows as not computed yet)."""
+    if numbers_of is None:
+        return None
+    if not isinstance(numbers_of, Mapping):
+        raise TypeError(f"{name}= takes a dict {{node: number}}, got a {type(numbers_of).__name__}: {short(numbers_of)}")
+    for node, x in numbers_of.items():
+        if x is None or isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+            continue
+        who = f"{name}[{node.label!r}]" if getattr(node, "label", "") else f"{name}[{short(node)}]"
+        raise TypeError(f"{name}= maps nodes to numbers, but {who} is a {type(x).__name__}: {short(x)}")
+    return numbers_of
 
 
 def _check_fields(fields):
@@ -201,22 +286,49 @@ def _check_max_nodes(max_nodes):
     return int(max_nodes)
 
 
-def _check_highlight(highlight, plan):
-    if isinstance(highlight, Value):
+def _ours(root):
+    """Whether ``root`` (a node or a list) is made of chainrule's own nodes, which can carry scopes."""
+    if isinstance(root, Value):
+        return True
+    return isinstance(root, (list, tuple)) and all(isinstance(r, Value) for r in root)
+
+
+def _check_highlight(highlight, plan, guests=None):
+    if is_node(highlight):
         highlight = (highlight,)
+    try:
+        highlight = tuple(highlight)
+    except TypeError:
+        raise TypeError(f"highlight= takes a Value or a list of them, got a {type(highlight).__name__}") from None
     marked = {}
     for node in highlight:
-        if not isinstance(node, Value):
-            raise TypeError(f"highlight= takes Values, got a {type(node).__name__}: {node!r}")
+        if guests is not None and not isinstance(node, Guest):
+            node = guests.get(id(node), node)  # one of the learner's own nodes
+        if not is_node(node):
+            raise TypeError(f"highlight= takes Values, got a {type(node).__name__}: {short(node)}")
         if node not in plan.index:
-            raise ValueError(f"highlight=: {node!r} is not in the graph being drawn")
+            raise ValueError(f"highlight=: {short(node)} is not in the graph being drawn")
         marked[node] = True
     return marked
 
 
+def _lookup(numbers_of):
+    """``numbers_of.get``, that also finds a learner's node under its own key."""
+    def get(node):
+        x = numbers_of.get(node)
+        if x is None and type(node) is Guest:
+            try:
+                x = numbers_of.get(node.original)
+            except TypeError:  # their class is not hashable
+                return None
+        return x
+
+    return get
+
+
 def _grad_getter(roots, grads):
     if grads is not None:
-        return grads.get
+        return _lookup(grads)
     if any(r.grad != 0.0 for r in roots):
         return lambda node: node.grad
     return lambda node: None  # backward has not run: no gradient is known yet
@@ -224,17 +336,13 @@ def _grad_getter(roots, grads):
 
 def _data_getter(values):
     if values is not None:
-        return values.get
+        return _lookup(values)
     return lambda node: node.data
 
 
 def _order(roots):
     """Topological order of everything the roots depend on, with the engine's own ordering rule."""
-    if len(roots) == 1:
-        return topological_order(roots[0])
-    joint = Value(0.0)  # a throwaway node whose parents are the roots
-    joint._prev = tuple(roots)
-    return topological_order(joint)[:-1]
+    return topological(roots)
 
 
 # ---- collapsing modules into boxes --------------------------------------------------------------------
@@ -412,17 +520,38 @@ def _auto_collapse(order, roots, max_nodes):
     return kinds[-1] if kinds else None
 
 
+def _too_large_early(count, walk, max_nodes, collapse):
+    if walk == max_nodes and collapse is None:
+        what = f"more than {max_nodes} nodes (values and operations; counting stopped there)"
+        return (f"this graph is too large to draw readably: {what}, above max_nodes={max_nodes}. "
+                "Instead: draw a part of it (draw_dot(some_intermediate_value)); pass collapse='auto' "
+                "or a module name to box modules (graphs made by nn); or pass max_nodes=None to draw "
+                "it anyway (layout may take minutes).")
+    if walk == max_nodes:
+        return (f"this graph is too large to draw readably: more than {max_nodes} nodes (values and operations; "
+                f"counting stopped there), above max_nodes={max_nodes}. Instead: draw a part of it "
+                "(draw_dot(some_intermediate_value)), or pass max_nodes=None to draw it anyway (layout may take "
+                "minutes).")
+    return (f"this graph is too large to draw: more than {walk} nodes (values and operations; counting "
+            f"stopped there), far above max_nodes={max_nodes}. Instead: draw a part of it "
+            "(draw_dot(some_intermediate_value)), or pass max_nodes=None to draw it anyway (layout may take hours).")
+
+
 def _too_large(order, plan, size, max_nodes, collapse):
-    what = f"{plan.values} values and {plan.ops} operations" if collapse is None else "boxes, values and operations"
-    kinds = scope_kinds(order)
+    if collapse is not None:
+        boxed = f"each {collapse} drawn as one box" if isinstance(collapse, str) else f"modules boxed to depth {collapse}"
+        return (f"this graph is too large to draw readably: {size} nodes even with {boxed}, above "
+                f"max_nodes={max_nodes}. Instead: draw a part of it (draw_dot(some_intermediate_value)); "
+                "or pass max_nodes=None to draw it anyway (layout may take minutes).")
     options = []
+    kinds = scope_kinds(order)
     if kinds:
         names = ", ".join(repr(k) for k in kinds[:-1]) + (" or " if len(kinds) > 1 else "") + repr(kinds[-1])
         options.append(f"pass collapse={names} to draw each module as one box")
     options.append("draw a part of it (draw_dot(some_intermediate_value))")
     options.append("pass max_nodes=None to draw it anyway (layout may take minutes)")
-    return (f"this graph is too large to draw readably: {size} nodes ({what}), above max_nodes={max_nodes}. "
-            f"Instead: {'; '.join(options[:-1])}; or {options[-1]}.")
+    return (f"this graph is too large to draw readably: {size} nodes ({plan.values} values and {plan.ops} "
+            f"operations), above max_nodes={max_nodes}. Instead: {'; '.join(options[:-1])}; or {options[-1]}.")
 
 
 # ---- writing DOT ---------------------------------------------------------------------------------------
@@ -465,7 +594,10 @@ class _Dot:
         if x is None:
             self.not_yet = True
             return NOT_YET
-        return format(x, self.fmt)
+        try:
+            return format(x, self.fmt)
+        except (TypeError, ValueError):  # a learner's node may hold something else: show what it is
+            return short(x, 30)
 
     def value_label(self, node, i, kind, marked):
         cells = []
@@ -507,7 +639,7 @@ class _Dot:
         cells.append(f'<FONT POINT-SIZE="9">{", ".join(parts)}</FONT>')
         return self.table(cells, "group", marked, rows=True)
 
-    def legend(self, kinds, ordered):
+    def legend(self, kinds, ordered, local=False):
         rows = ['<TR><TD COLSPAN="2"><B>Legend</B></TD></TR>']
         for kind in kinds:
             fill, border, meaning = KINDS[kind]
@@ -520,6 +652,8 @@ class _Dot:
             rows.append(f'<TR><TD>{NOT_YET}</TD><TD ALIGN="LEFT">not computed yet (run backward())</TD></TR>')
         if ordered:
             rows.append('<TR><TD>1, 2</TD><TD ALIGN="LEFT">operand order on edges</TD></TR>')
+        if local:
+            rows.append('<TR><TD>\u2202 3.0</TD><TD ALIGN="LEFT">the local gradient the node stored</TD></TR>')
         return ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" BGCOLOR="#ffffff" '
                 f'COLOR="#9ca3af">{"".join(rows)}</TABLE>>')
 
@@ -530,13 +664,13 @@ class _Dot:
             if any(p in marked for p in box.inputs) and any(o in marked for o in box.outputs):
                 box_marked.add(b)
         nodes, edges, kinds = [], [], {}
-        ordered = False
+        ordered = local_shown = False
 
         def edge(a, b, on, label=None):
-            attrs = [f'label="{label}"'] if label else []
+            attrs = [f"label={label}"] if label else []
             if on:
                 attrs += [f'color="{HIGHLIGHT}"', "penwidth=2.5"]
-            edges.append(f"  {a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + ";")
+            edges.append(f"\t{a} -> {b}" + (f" [{', '.join(attrs)}]" if attrs else "") + "\n")
 
         def name(node):
             return f"v{plan.index[node]}"
@@ -556,7 +690,7 @@ class _Dot:
                 kind = "input"
             kinds[kind] = True
             on = node in marked
-            nodes.append(f"  v{i} [label={self.value_label(node, i, kind, on)}];")
+            nodes.append(f"\tv{i} [label={self.value_label(node, i, kind, on)}]\n")
             if not node._prev:
                 continue
             b = plan.box_of.get(node)
@@ -568,26 +702,25 @@ class _Dot:
             fill, border = KINDS["op"][:2]
             colour = HIGHLIGHT if op_on else border
             pen = ", penwidth=2.5" if op_on else ""
-            nodes.append(f'  v{i}op [label=<{text(node._op)}>, shape=ellipse, style=filled, fillcolor="{fill}", '
-                         f'color="{colour}"{pen}, margin="0.04,0.02", width=0.3, height=0.3];')
-            numbered = node._op in ORDERED_OPS and len(node._prev) > 1
+            nodes.append(f'\tv{i}op [label=<{text(node._op)}>, shape=ellipse, style=filled, fillcolor="{fill}", '
+                         f'color="{colour}"{pen}, margin="0.04,0.02", width=0.3, height=0.3]\n')
+            guest = type(node) is Guest
+            local = node._local if guest else None
+            numbered = (node._op in ORDERED_OPS and len(node._prev) > 1) and (not guest or node._ordered)
             ordered = ordered or numbered
+            local_shown = local_shown or local is not None
             for j, p in enumerate(node._prev):
-                edge(name(p), f"v{i}op", on and p in marked, str(j + 1) if numbered else None)
+                label = f'"{j + 1}"' if numbered else f"<\u2202 {text(self.number(local[j]))}>" if local else None
+                edge(name(p), f"v{i}op", on and p in marked, label)
             edge(f"v{i}op", f"v{i}", op_on)
         for b, box in enumerate(plan.boxes):
             kinds["group"] = True
             on = b in box_marked
-            nodes.append(f"  g{b} [label={self.box_label(box, on)}];")
+            nodes.append(f"\tg{b} [label={self.box_label(box, on)}]\n")
             for p in box.inputs:
                 edge(name(p), f"g{b}", on and p in marked)
-        head = [
-            "digraph chainrule {",
-            f'  graph [rankdir={self.rankdir}, bgcolor="#ffffff", nodesep=0.25, ranksep=0.35, pad=0.15];',
-            f'  node [shape=plain, fontname="Helvetica", fontsize=12, fontcolor="{TEXT}"];',
-            f'  edge [color="{EDGE}", arrowsize=0.7, fontname="Helvetica", fontsize=9, fontcolor="{EDGE}"];',
-        ]
+        head = []
         if legend:
             order_of = [k for k in KINDS if k in kinds]
-            head.append(f"  legend [label={self.legend(order_of, ordered)}];")
-        return "\n".join(head + nodes + edges + ["}"]) + "\n"
+            head.append(f"\tlegend [label={self.legend(order_of, ordered, local_shown)}]\n")
+        return head + nodes + edges

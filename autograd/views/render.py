@@ -1,4 +1,4 @@
-"""Turning DOT text into SVG or PNG, and the object `draw_dot` returns.
+"""Turning DOT text into pictures: the renderer lookup every drawing goes through.
 
 The renderer is an executable that reads DOT on stdin, found in this order:
 
@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 
 ENV_VAR = "CHAINRULE_DOT"
 FORMATS = ("svg", "png")
@@ -59,9 +58,10 @@ def check_format(fmt):
     """``fmt`` lower-cased if it is one the renderer can make, else a ValueError that says why."""
     fmt = str(fmt).lower().lstrip(".")
     if fmt not in FORMATS:
-        extra = " (PDF is not supported: graphviz-pure renders SVG and PNG only; save an SVG and convert it)"
+        extra = (" (PDF is not supported: graphviz-pure renders SVG and PNG; save an SVG and convert it, or "
+                 f"with a system Graphviz set {ENV_VAR}=dot and call drawing.render(name, format='pdf'))")
         raise ValueError(
-            f"cannot render {fmt!r}: choose 'svg' or 'png'" + (extra if fmt in ("pdf", "ps", "eps") else "")
+            f"cannot save {fmt!r}: choose 'svg' or 'png'" + (extra if fmt in ("pdf", "ps", "eps") else "")
         )
     return fmt
 
@@ -75,63 +75,25 @@ def render(dot_source, fmt="svg"):
         data = bytes(dot_source)
     else:
         raise TypeError(f"render() takes DOT text (str or bytes), got {type(dot_source).__name__}")
+    return run([f"-T{fmt}"], data)
+
+
+def run(flags, data):
+    """Run the renderer with ``flags`` (``-T``, ``-K``... as for ``dot``) on DOT ``data`` (bytes);
+    returns what it writes. Every rendering goes through here, graphviz's own ``render()`` and
+    ``pipe()`` on a drawing included. Warnings on success are dropped; an error says what failed."""
     exe = find_renderer()
     try:
-        done = subprocess.run([exe, f"-T{fmt}"], input=data, capture_output=True, check=False)
+        done = subprocess.run([exe, *map(str, flags)], input=data, capture_output=True, check=False)
     except OSError as error:
         raise RendererNotFoundError(f"could not run the renderer {exe!r} ({error}); {_INSTALL_HINT}") from None
+    message = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0 or not done.stdout:
-        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
-        raise RuntimeError(f"the renderer {exe!r} failed to make {fmt.upper()}: {message}")
+        fmt = next((f[2:] for f in map(str, flags) if f.startswith("-T")), "?")
+        hint = ""
+        if fmt.split(":")[0].lower() in ("pdf", "ps", "eps") and "graphviz-pure" in os.path.basename(exe):
+            hint = f" (graphviz-pure makes SVG and PNG, not {fmt.upper()}: install Graphviz and set {ENV_VAR}=dot)"
+        raise RuntimeError(
+            f"the renderer {exe!r} failed to make {fmt.upper()}: {message or f'exit status {done.returncode}'}{hint}"
+        )
     return done.stdout
-
-
-class Drawing:
-    """A drawn graph: ``.source`` (DOT text), ``.svg()``, ``.png()``, ``.save(path)``.
-
-    In Jupyter it shows itself as SVG, rendered in the kernel, so the picture is stored in the
-    notebook and shows wherever the notebook is viewed. ``str(drawing)`` is the DOT text.
-    """
-
-    def __init__(self, source, nodes=0):
-        self._source = source
-        self._svg = None
-        self.nodes = nodes  # how many nodes the DOT draws
-
-    @property
-    def source(self):
-        """The DOT text (no renderer needed)."""
-        return self._source
-
-    def svg(self):
-        """The picture as SVG text."""
-        if self._svg is None:
-            self._svg = render(self._source, "svg").decode("utf-8")
-        return self._svg
-
-    def png(self):
-        """The picture as PNG bytes."""
-        return render(self._source, "png")
-
-    def save(self, path):
-        """Write the picture to ``path``; its suffix (``.svg`` or ``.png``) picks the format."""
-        path = Path(path)
-        if not path.suffix:
-            raise ValueError(f"save({str(path)!r}): end the file name with .svg or .png to pick the format")
-        fmt = check_format(path.suffix)
-        find_renderer()  # fail before touching the file system
-        data = self.svg().encode("utf-8") if fmt == "svg" else self.png()
-        path.write_bytes(data)
-        return path
-
-    def _repr_svg_(self):
-        return self.svg()
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/svg+xml": self.svg()}
-
-    def __str__(self):
-        return self._source
-
-    def __repr__(self):
-        return f"<Drawing of {self.nodes} nodes: .source for DOT, .svg(), .png(), .save('graph.svg')>"
