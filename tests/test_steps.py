@@ -377,3 +377,38 @@ def test_a_sum_of_many_terms_explains_each_term():
     steps = replay_matches_backward(s)
     assert steps[1].header == "s = a + b + c"
     assert steps[1].lines[2] == "c.grad += 1 × s.grad = 1.0 × 1.0 = 1.0  (c.grad: 0.0 → 1.0)"
+
+
+# ---- size limits and memory ----------------------------------------------------------------------------
+def test_a_huge_graph_is_refused_before_anything_is_recorded():
+    from autograd.views.nodes import GraphTooLargeError
+    from test_draw import Trap
+
+    y = Trap(1.0)
+    for _ in range(200):
+        y = y + 1.0
+    for record in (backward_steps, forward_steps):
+        with pytest.raises(GraphTooLargeError, match=r"more than 100 nodes.*max_nodes=None"):
+            record(y, max_nodes=100)
+    with pytest.raises(AssertionError, match="whole graph"):  # the trap springs when the walk reaches it
+        backward_steps(y, max_nodes=None)
+    with pytest.raises(ValueError, match="max_nodes"):
+        backward_steps(Value(1.0), max_nodes=0)
+
+
+def test_dropped_steps_free_the_graph_at_once():
+    """No step points back to its list, so with the cyclic collector off everything is freed."""
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        v = classic()
+        ref = weakref.ref(v["a"])
+        steps = forward_steps(v["L"]) + backward_steps(v["L"])
+        text = str(steps), [u.text for s in steps for u in s.updates], list(steps.frames()), steps.frame(3)
+        del v, steps, text
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -61,6 +61,83 @@ def test_save_steps_writes_the_page(tmp_path):
         save_steps("L", tmp_path / "x.html")
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (dict(title=123), r"title=123\): the page's title is a str"),
+        (dict(title=["x"]), "title="),
+        (dict(forward="yes"), "forward='yes'"),
+        (dict(grad="1"), "grad must be a number"),
+        (dict(digits=0), "digits"),
+        (dict(interval=1.5), "interval=1.5"),
+        (dict(max_nodes=-1), "max_nodes=-1"),
+        (dict(rankdir="XY"), "rankdir="),
+        (dict(fmt="%d"), "fmt="),
+        (dict(colour="red"), "unexpected keyword argument 'colour'"),
+        (dict(grads={}), "sets grads= itself"),
+        (dict(highlight=[]), "sets highlight= itself"),
+    ],
+)
+def test_bad_arguments_are_named_before_anything_is_written(options, message, tmp_path):
+    with pytest.raises((TypeError, ValueError), match=message):
+        save_steps(classic(), tmp_path / "x.html", **options)
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_bad_paths_are_named(tmp_path):
+    for path in (None, 3, ["a.html"]):
+        with pytest.raises(TypeError, match=r"save_steps\(path=.*a file name"):
+            save_steps(classic(), path)
+
+
+def test_a_graph_too_large_to_step_through_is_refused_early(tmp_path):
+    from autograd.views.nodes import GraphTooLargeError
+    from test_draw import Trap
+
+    y = Trap(1.0)
+    for _ in range(400):
+        y = y * 1.0001
+    with pytest.raises(GraphTooLargeError, match=r"more than 300 nodes.*max_nodes=None"):
+        save_steps(y, tmp_path / "big.html")
+    with pytest.raises(GraphTooLargeError, match="more than 50 nodes"):
+        save_steps(y, tmp_path / "big.html", max_nodes=50)
+    small = classic()
+    assert save_steps(small, tmp_path / "ok.html", max_nodes=13).exists()  # 7 values and 3 operations
+    with pytest.raises(GraphTooLargeError, match="more than 9 nodes"):
+        save_steps(backward_steps(small), tmp_path / "no.html", max_nodes=9)  # recorded steps are checked too
+    assert not (tmp_path / "big.html").exists() and not (tmp_path / "no.html").exists()
+
+
+def test_labels_and_titles_are_escaped_in_the_page(tmp_path):
+    from autograd import Value
+
+    x = Value(1.0, label='<img src=x onerror="alert(1)">')
+    y = x.exp()
+    y.label = "</pre><script>alert(2)</script>"
+    page = steps_html(y, title="<b>bold</b> & co")
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold</b>" not in page
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in page
+    assert html.escape(y.label) in page
+
+
+def test_save_steps_leaves_nothing_alive():
+    import gc
+    import weakref
+
+    from autograd import Value
+
+    gc.collect()
+    gc.disable()
+    try:
+        a = Value(2.0, label="a")
+        ref = weakref.ref(a)
+        page = steps_html((a * 3.0).tanh(), forward=True)
+        del a
+        assert ref() is None and page
+    finally:
+        gc.enable()
+
+
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory):
     """The exported classic example opened in Debian's chromium, with every request recorded."""

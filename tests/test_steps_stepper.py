@@ -124,3 +124,54 @@ def test_a_leaf_root_is_one_step():
     assert len(s) == 1 and s.previous.disabled and s.next.disabled
     s.next.click()
     assert s.index == 0 and s.text == "seed x:  x.grad += 1.0  (the seed: dx/dx = 1)  (x.grad: 0.0 → 1.0)"
+
+
+def test_bad_arguments_are_named_before_recording():
+    L, _ = classic()
+    with pytest.raises(ValueError, match=r"Stepper\(interval=0\)"):
+        Stepper(L, interval=0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        Stepper(L, colour="red")
+    with pytest.raises(TypeError, match=r"Stepper\(forward=1\)"):
+        Stepper(L, forward=1)
+
+
+def test_a_graph_too_large_is_refused_before_recording():
+    from autograd.views.nodes import GraphTooLargeError
+    from test_draw import Trap
+
+    y = Trap(1.0)
+    for _ in range(400):
+        y = y * 1.0001
+    with pytest.raises(GraphTooLargeError, match=r"Stepper: .*more than 300 nodes.*max_nodes=None"):
+        Stepper(y)
+
+
+def test_labels_are_escaped_in_the_widgets():
+    x = Value(1.0, label="<b>x</b> & <script>alert(1)</script>")
+    s = Stepper(x.exp())
+    s.go(1)
+    shown = s.explanation.value + s.graph.value
+    assert "<script>" not in shown and "<b>x</b>" not in shown
+    assert html.escape("<b>x</b> &") in s.explanation.value
+    s.close()
+
+
+def test_a_closed_stepper_frees_the_graph_at_once():
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        L, (a, *_) = classic()
+        ref = weakref.ref(a)
+        s = Stepper(L, forward=True)
+        s.next.click()
+        s.go(5)
+        s.close()
+        s.close()  # twice is harmless
+        del L, a, _, s
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -9,7 +9,7 @@ JupyterLab, Notebook, VS Code and Colab alike, and it can be driven from Python:
 
 import html
 
-from .steps_html import as_steps, frame_svg
+from .steps_html import MAX_NODES, as_steps, check_draw_options, check_interval, frame_svg
 
 
 def _widgets():
@@ -24,30 +24,38 @@ def _widgets():
 
 
 class Stepper:
-    """Step through ``source`` (a root `Value`, or `Steps`) with widgets.
+    """Step through ``source`` (a root `Value`, a node of your own Value class, or `Steps`) with widgets.
 
     ``forward=True`` shows the values being computed first; ``grad`` seeds the root; ``interval`` is
     the play speed in milliseconds; ``draw`` goes to `draw_dot` (``rankdir``, ``fields``, ...).
-    Display it as the last expression of a cell, or ``display(stepper)``.
+    A graph of more than ``max_nodes`` nodes (values and operations, 300) is refused before
+    anything is recorded (each step redraws all of them); ``None`` lifts the limit.
+    Display it as the last expression of a cell, or ``display(stepper)``. Like any widget it lives
+    until ``close()``; after that, dropping it frees the graph at once.
     """
 
-    def __init__(self, source, *, forward=False, grad=1.0, digits=6, interval=1200, **draw):
+    def __init__(self, source, *, forward=False, grad=1.0, digits=6, interval=1200, max_nodes=MAX_NODES, **draw):
+        check_interval(interval, "Stepper")
+        check_draw_options(draw, "Stepper")
         widgets = _widgets()
-        self.steps = as_steps(source, forward, grad, digits)
+        self.steps = as_steps(source, forward, grad, digits, max_nodes, "Stepper")
         self._draw = draw
         self._frame = {}
         self._svg = {}
         last = len(self.steps) - 1
         self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval, description="play")
         self.slider = widgets.IntSlider(value=0, min=0, max=last, step=1, description="step")
-        widgets.link((self.play, "value"), (self.slider, "value"))
+        self._link = widgets.link((self.play, "value"), (self.slider, "value"))
         self.previous = widgets.Button(description="previous", icon="step-backward", tooltip="previous step")
         self.next = widgets.Button(description="next", icon="step-forward", tooltip="next step")
-        self.previous.on_click(lambda _: self.go(self.index - 1))
-        self.next.on_click(lambda _: self.go(self.index + 1))
+        # the callbacks are kept so that close() can remove them: they are what ties the widgets to the graph
+        self._callbacks = (lambda _: self.go(self.index - 1), lambda _: self.go(self.index + 1),
+                           lambda change: self._show(change["new"]))
+        self.previous.on_click(self._callbacks[0])
+        self.next.on_click(self._callbacks[1])
         self.graph = widgets.HTML()
         self.explanation = widgets.HTML()
-        self.slider.observe(lambda change: self._show(change["new"]), names="value")
+        self.slider.observe(self._callbacks[2], names="value")
         self.widget = widgets.VBox(
             [widgets.HBox([self.play, self.previous, self.next, self.slider]), self.graph, self.explanation]
         )
@@ -111,6 +119,20 @@ class Stepper:
         )
         self.previous.disabled = i == 0
         self.next.disabled = i == last
+
+    def close(self):
+        """Close the widgets and let go of the graph: after this, dropping the stepper frees it."""
+        if self._callbacks is None:
+            return
+        previous, following, show = self._callbacks
+        self.previous.on_click(previous, remove=True)
+        self.next.on_click(following, remove=True)
+        self.slider.unobserve(show, names="value")
+        self._link.unlink()
+        self._callbacks = None
+        controls = self.widget.children[0]
+        for w in (self.widget, controls, self.play, self.previous, self.next, self.slider, self.graph, self.explanation):
+            w.close()
 
     # ---- display ----------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):

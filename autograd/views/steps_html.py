@@ -6,28 +6,56 @@ forbids it), so it works offline and can be put on any web page as it is.
 """
 
 import html
+import os
 from pathlib import Path
 
+from .nodes import GraphTooLargeError, as_roots, is_node, reach, short
 from .steps import Steps, backward_steps, forward_steps
-from ..value import Value
+
+MAX_NODES = 300  # nodes (values and operations) of a graph stepped through: each step redraws all of them
 
 
-def as_steps(source, forward=False, grad=1.0, digits=6):
-    """`Steps` from a root `Value` (backward only, or forward first with ``forward=True``), or the
-    given `Steps` unchanged."""
+def as_steps(source, forward=False, grad=1.0, digits=6, max_nodes=MAX_NODES, what="save_steps"):
+    """`Steps` from a root (backward only, or forward first with ``forward=True``), or the given
+    `Steps` unchanged. A graph of more than ``max_nodes`` nodes (values and operations, as drawn)
+    is refused before anything is recorded: every step draws the whole graph."""
+    if not isinstance(forward, bool):
+        raise TypeError(f"{what}(forward={forward!r}): give True or False")
+    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
+        raise ValueError(f"{what}(max_nodes={max_nodes!r}): give a positive int, or None for no limit")
     if isinstance(source, Steps):
         if forward or grad != 1.0 or digits != source.digits:
             raise TypeError(
                 "forward=, grad= and digits= apply when recording; with recorded steps, pass them to "
                 "forward_steps() / backward_steps() instead"
             )
+        _check_size(source.root, max_nodes, what)
         return source
-    if not isinstance(source, Value):
+    if not is_node(source):
         raise TypeError(
-            f"expected a Value (the root) or steps from backward_steps(), got {type(source).__name__}: {source!r}"
+            f"{what}: expected a Value (the root) or steps from backward_steps(), got {type(source).__name__}: "
+            f"{short(source)}"
         )
-    steps = backward_steps(source, grad, digits)
-    return forward_steps(source, digits) + steps if forward else steps
+
+    def refuse(count):
+        raise GraphTooLargeError(_too_large(max_nodes, what))
+
+    (root,), _ = as_roots(source, f"{what}(root)", max_nodes, refuse=refuse)
+    _check_size(root, max_nodes, what)
+    steps = backward_steps(root, grad, digits, max_nodes=None)
+    return forward_steps(root, digits, max_nodes=None) + steps if forward else steps
+
+
+def _check_size(root, max_nodes, what):
+    if max_nodes is not None and reach([root], max_nodes) > max_nodes:
+        raise GraphTooLargeError(_too_large(max_nodes, what))
+
+
+def _too_large(max_nodes, what):
+    return (f"{what}: this graph has more than {max_nodes} nodes (values and operations; counting stopped "
+            "there), and every step draws all of them. Step through a part of it (the steps of an "
+            f"intermediate value), print backward_steps(root) as a table, or pass max_nodes=None to {what} it "
+            "anyway (slow: one drawing per step).")
 
 
 def frame_svg(steps, frame, **draw):
@@ -35,6 +63,7 @@ def frame_svg(steps, frame, **draw):
     step's nodes highlighted. ``draw`` goes to `draw_dot` (``rankdir``, ``fields``, ``fmt``, ...)."""
     from .draw import draw_dot
 
+    draw.setdefault("max_nodes", None)  # the stepper and save_steps check the size before recording
     drawing = draw_dot(steps.root, highlight=frame.highlight, grads=frame.grads, values=frame.values, **draw)
     svg = drawing.svg()
     if isinstance(svg, bytes):
@@ -88,11 +117,37 @@ show(0);
 """
 
 
-def steps_html(source, *, forward=False, grad=1.0, digits=6, title=None, interval=1200, **draw):
-    """The page `save_steps` writes, as a string (see `save_steps`)."""
-    steps = as_steps(source, forward, grad, digits)
+def check_draw_options(draw, what):
+    """Fail now, naming the option, if ``draw`` holds something `draw_dot` would refuse later."""
+    from .draw import check_options
+
+    for taken in ("highlight", "grads", "values"):
+        if taken in draw:
+            raise TypeError(f"{what}() sets {taken}= itself for every step; leave it out")
+    try:
+        check_options(**draw)
+    except TypeError as error:
+        if "unexpected keyword argument" in str(error):
+            raise TypeError(f"{what}() got {str(error).split(' got ', 1)[1]} (nor does draw_dot)") from None
+        raise
+
+
+def check_interval(interval, what):
     if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-        raise ValueError(f"interval is the delay between frames in milliseconds (a positive int), got {interval!r}")
+        raise ValueError(f"{what}(interval={interval!r}): the delay between frames in milliseconds, a positive int")
+
+
+def steps_html(source, *, forward=False, grad=1.0, digits=6, title=None, interval=1200, max_nodes=MAX_NODES, **draw):
+    """The page `save_steps` writes, as a string (see `save_steps`)."""
+    return _page(source, "steps_html", forward, grad, digits, title, interval, max_nodes, draw)
+
+
+def _page(source, what, forward, grad, digits, title, interval, max_nodes, draw):
+    check_interval(interval, what)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"{what}(title={short(title)}): the page's title is a str (or None for the default)")
+    check_draw_options(draw, what)
+    steps = as_steps(source, forward, grad, digits, max_nodes, what)
     name = steps.name(steps.root)
     title = title if title is not None else f"Backpropagation through {name}"
     figures = []
@@ -129,14 +184,20 @@ def steps_html(source, *, forward=False, grad=1.0, digits=6, title=None, interva
     )
 
 
-def save_steps(source, path, *, forward=False, grad=1.0, digits=6, title=None, interval=1200, **draw):
-    """Write the backward pass of ``source`` (a root `Value`, or `Steps`) to one HTML file at ``path``.
+def save_steps(source, path, *, forward=False, grad=1.0, digits=6, title=None, interval=1200, max_nodes=MAX_NODES,
+               **draw):
+    """Write the backward pass of ``source`` (a root `Value`, a node of your own Value class, or
+    `Steps`) to one HTML file at ``path``.
 
     Every step is a frame: the graph with the gradients known so far, the active node and its parents
     highlighted, and the step's explanation below. ``forward=True`` shows the values being computed
-    first. ``interval`` is the play speed in milliseconds; ``draw`` goes to `draw_dot`. Returns the path.
+    first. ``interval`` is the play speed in milliseconds; ``draw`` goes to `draw_dot`. A graph of
+    more than ``max_nodes`` nodes (values and operations, 300) is refused before anything is recorded
+    (each frame draws all of them); ``None`` lifts the limit. Returns the path.
     """
-    page = steps_html(source, forward=forward, grad=grad, digits=digits, title=title, interval=interval, **draw)
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save_steps(path={short(path)}): give a file name (str or Path), such as 'backprop.html'")
+    page = _page(source, "save_steps", forward, grad, digits, title, interval, max_nodes, draw)
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
