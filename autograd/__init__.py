@@ -41,3 +41,7 @@ __all__ = [
     "Stepper",
     "save_steps",
 ]
+
+from .teach import check_engine  # noqa: E402  (a teaching tool: a learner's own Value class, checked)
+
+__all__.append("check_engine")

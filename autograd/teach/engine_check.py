@@ -1,0 +1,446 @@
+"""`check_engine(YourValue)`: a learner's own Value class checked against chainrule, op by op.
+
+A learner who writes their own engine (micrograd's shape, with a ``_backward`` closure per node,
+or microgpt's, with ``_children`` and ``_local_grads``) calls ``check_engine(Value)`` and gets one
+line per check, in the voice of the lessons' exercise checker::
+
+    Checking Value against chainrule: 26 checks.
+    ✓ a + b: right (the value and every gradient).
+    ✗ a * b: Not quite: b.grad is 2.0, but chainrule gives 0.6. Hint: d(a*b)/db = a.
+    … relu(a): skipped: Value has no relu().
+    ⚠ deep chain: backward() on a chain of 5000 additions raised RecursionError ...
+    Right: 22, not quite: 1, skipped: 3.
+
+Every line starts with a mark and the check's name: ``✓`` right, ``✗`` not quite, ``…`` skipped
+(the class lacks that operation, or a check it needs failed first), ``⚠`` a limit worth knowing
+that is not counted as wrong (a recursive topological sort on a deep chain). The names, marks and
+order are stable, so a lesson can rely on them (``report["a * b"].status``).
+
+The checks, in order:
+
+- **operations**: the value and the gradients of ``a + b``, ``a - b``, ``a * b``, ``a / b``,
+  ``a ** 3``, ``-a``, ``tanh(a)``, ``exp(a)``, ``log(a)``, ``relu(a)``. The gradients come from the
+  learner's own chain rule, node by node, run by chainrule in a correct order (their ``_backward``
+  closures, or their ``_local_grads``), so a wrong local derivative is told apart from a wrong
+  ``backward()``. A class chainrule cannot read is checked through its ``backward()`` instead.
+- **numbers on either side**: ``a + 2``, ``2 + a``, ``a - 2``, ``2 - a``, ``a * 2``, ``2 * a``,
+  ``a / 2``, ``2 / a``.
+- **values used more than once**: ``a + a`` and ``a * a`` (the classic ``=`` instead of ``+=``),
+  and a value reused across branches.
+- **backward()**: the learner's own pass on the lecture's expression, on a graph where any order
+  but a topological one gives wrong gradients, on a deep chain, and on a whole neuron.
+
+It never raises because of the learner's code: an exception their code raises is reported with
+its line. It returns an `EngineReport`, true when nothing is wrong, shown as text (``print``) or,
+in Jupyter, as coloured lines.
+"""
+
+import html
+import math
+import numbers
+import sys
+
+from ..graph import gradients
+from ..value import Value
+from ..views.nodes import LearnerCodeError, describe, is_node, learner_line
+from ..views.steps import backward_steps
+
+__all__ = ["check_engine", "EngineReport", "EngineCheck"]
+
+MARKS = {"right": "✓", "wrong": "✗", "skipped": "…", "note": "⚠"}
+COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "skipped": "#6b7280", "note": "#b45309"}
+CHAIN = 5000  # operations in the deep chain: five times Python's usual recursion limit
+A, B = 0.6, -1.7  # inputs of the operation checks: unequal, of both signs, nothing cancels
+
+# name, method the class needs, function of (a, b), inputs, the derivative in words
+OPERATIONS = [
+    ("a + b", ("__add__",), lambda a, b: a + b, (A, B), "d(a+b)/da = d(a+b)/db = 1"),
+    ("a - b", ("__sub__",), lambda a, b: a - b, (A, B), "d(a-b)/da = 1 and d(a-b)/db = -1"),
+    ("a * b", ("__mul__",), lambda a, b: a * b, (A, B), "d(a*b)/da = b and d(a*b)/db = a"),
+    ("a / b", ("__truediv__",), lambda a, b: a / b, (A, B), "d(a/b)/da = 1/b and d(a/b)/db = -a/b²"),
+    ("a ** 3", ("__pow__",), lambda a: a**3, (A,), "d(a**n)/da = n·a**(n-1), here 3·a²"),
+    ("-a", ("__neg__",), lambda a: -a, (A,), "d(-a)/da = -1"),
+    ("tanh(a)", ("tanh",), lambda a: a.tanh(), (A,), "d tanh(a)/da = 1 - tanh(a)²: the output t squared, not the input"),
+    ("exp(a)", ("exp",), lambda a: a.exp(), (A,), "d exp(a)/da = exp(a), the output itself"),
+    ("log(a)", ("log",), lambda a: a.log(), (A,), "d log(a)/da = 1/a"),
+    ("relu(a)", ("relu",), lambda a: a.relu(), (A,), "d relu(a)/da = 1 where a > 0, else 0"),
+]
+# name, method of the class it needs, function, the reflected method Python calls for a number on the left
+NUMBERS = [
+    ("a + 2", "__add__", lambda a: a + 2, None),
+    ("2 + a", "__add__", lambda a: 2 + a, "__radd__"),
+    ("a - 2", "__sub__", lambda a: a - 2, None),
+    ("2 - a", "__sub__", lambda a: 2 - a, "__rsub__"),
+    ("a * 2", "__mul__", lambda a: a * 2, None),
+    ("2 * a", "__mul__", lambda a: 2 * a, "__rmul__"),
+    ("a / 2", "__truediv__", lambda a: a / 2, None),
+    ("2 / a", "__truediv__", lambda a: 2 / a, "__rtruediv__"),
+]
+ADD_BACK = "gradients from every use of a value must add up: in _backward write self.grad += ..., not ="
+
+
+class EngineCheck:
+    """One line of the report: ``name``, ``status`` ('right', 'wrong', 'skipped' or 'note'), ``message``."""
+
+    __slots__ = ("name", "status", "message")
+
+    def __init__(self, name, status, message):
+        self.name = name
+        self.status = status
+        self.message = message
+
+    @property
+    def line(self):
+        return f"{MARKS[self.status]} {self.name}: {self.message}"
+
+    def __repr__(self):
+        return self.line
+
+
+class EngineReport:
+    """What `check_engine` found: ``checks`` (`EngineCheck`s, in order); true when none is wrong
+    (and at least one operation was checked).
+
+    ``str(report)`` (and the notebook's display) is the report; ``report["a * b"]`` one check;
+    ``wrong``, ``skipped`` and ``notes`` the checks of each kind.
+    """
+
+    def __init__(self, name, checks):
+        self.name = name
+        self.checks = checks
+
+    def _of(self, status):
+        return [c for c in self.checks if c.status == status]
+
+    @property
+    def right(self):
+        return self._of("right")
+
+    @property
+    def wrong(self):
+        return self._of("wrong")
+
+    @property
+    def skipped(self):
+        return self._of("skipped")
+
+    @property
+    def notes(self):
+        return self._of("note")
+
+    def __bool__(self):
+        return not self.wrong and any(c.status == "right" for c in self.checks[1:])
+
+    def __getitem__(self, name):
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(f"no check named {name!r}; the checks are: {', '.join(c.name for c in self.checks)}")
+
+    def __iter__(self):
+        return iter(self.checks)
+
+    def __len__(self):
+        return len(self.checks)
+
+    @property
+    def header(self):
+        return f"Checking {self.name} against chainrule: {len(self.checks)} checks."
+
+    @property
+    def summary(self):
+        parts = [f"Right: {len(self.right)}", f"not quite: {len(self.wrong)}", f"skipped: {len(self.skipped)}"]
+        if self.notes:
+            parts.append(f"worth knowing: {len(self.notes)}")
+        verdict = " All right." if self and not self.skipped else ""
+        return ", ".join(parts) + "." + verdict
+
+    @property
+    def text(self):
+        return "\n".join([self.header, *(c.line for c in self.checks), self.summary])
+
+    def __str__(self):
+        return self.text
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        rows = [f'<div style="color:{COLOURS[c.status]}">{html.escape(c.line)}</div>' for c in self.checks]
+        return ('<div class="chainrule-engine-check" style="font-family:ui-monospace,monospace;'
+                'white-space:pre-wrap;line-height:1.4">'
+                f"<div><b>{html.escape(self.header)}</b></div>{''.join(rows)}"
+                f"<div><b>{html.escape(self.summary)}</b></div></div>")
+
+
+def check_engine(value_class):
+    """Check a Value class of your own against chainrule and say, op by op, what is right.
+
+    ``value_class`` is the class (an instance is taken as its class). Returns an `EngineReport`:
+    true when nothing is wrong; print it, or leave it as a notebook cell's last expression. It never
+    raises because of the class's code: what that code raises is reported, with its line.
+    """
+    if not isinstance(value_class, type):
+        if is_node(value_class):
+            value_class = type(value_class)
+        else:
+            raise TypeError(f"check_engine() takes your Value class, got {type(value_class).__name__}: {value_class!r}")
+    return EngineReport(value_class.__name__, list(_Checker(value_class).run()))
+
+
+class _Skip(Exception):
+    """A check that cannot run: its message says why."""
+
+
+class _Checker:
+    def __init__(self, cls):
+        self.cls = cls
+        self.name = cls.__name__
+        self.readable = True  # chainrule can read its graphs (else gradients come from backward())
+        self.local = False  # microgpt's shape: local gradients stored on the nodes
+
+    def has(self, method):
+        return callable(getattr(self.cls, method, None))
+
+    def make(self, x, label=""):
+        v = self.cls(x)
+        if label:
+            try:
+                v.label = label
+            except (AttributeError, TypeError):  # a class with __slots__ and no label
+                pass
+        return v
+
+    def run(self):
+        checks = []
+        basic = self.check("making a value", self.making)
+        checks.append(basic)
+        if basic.status not in ("right", "note"):
+            return checks
+        for name, needs, f, inputs, rule in OPERATIONS:
+            checks.append(self.check(name, lambda: self.operation(name, needs, f, inputs, rule)))
+        for name, method, f, reflected in NUMBERS:
+            checks.append(self.check(name, lambda: self.number(name, method, f, reflected)))
+        checks.append(self.check("a + a", lambda: self.twice("a + a", lambda a: a + a, ("__add__",))))
+        checks.append(self.check("a * a", lambda: self.twice("a * a", lambda a: a * a, ("__mul__",))))
+        checks.append(self.check("reused across branches", self.reused))
+        checks.append(self.check("backward()", self.backward))
+        checks.append(self.check("topological order", self.order))
+        checks.append(self.check("deep chain", self.deep))
+        checks.append(self.check("a neuron", self.neuron))
+        return checks
+
+    def check(self, name, run):
+        try:
+            result = run()
+        except _Skip as skip:
+            return EngineCheck(name, "skipped", str(skip))
+        except _Wrong as wrong:
+            return EngineCheck(name, "wrong", str(wrong))
+        except LearnerCodeError as error:  # their _backward failed while chainrule ran it: already described
+            return EngineCheck(name, "wrong", f"Not quite: {error}.")
+        except Exception as error:
+            return EngineCheck(name, "wrong", f"Not quite: it raised {describe(error)}.")
+        if isinstance(result, EngineCheck):
+            return result
+        status, message = result
+        return EngineCheck(name, status, message)
+
+    # ---- the checks ---------------------------------------------------------------------------------
+    def making(self):
+        v = self.cls(2.0)
+        if not hasattr(v, "data") or not hasattr(v, "grad"):
+            return "wrong", f"Not quite: {self.name}(2.0) needs the attributes data and grad."
+        if not _same(v.data, 2.0):
+            return "wrong", f"Not quite: {self.name}(2.0).data is {v.data!r}, not 2.0."
+        if not _same(v.grad, 0.0):
+            return "wrong", f"Not quite: a new value's grad is {v.grad!r}; it should start at 0 (backward() adds to it)."
+        self.local = hasattr(v, "_children")
+        if not callable(getattr(v, "backward", None)):
+            return "wrong", f"Not quite: {self.name} has no backward() method."
+        if not is_node(v):
+            self.readable = False
+            return "note", (f"{self.name} has neither _prev (micrograd's shape) nor _children (microgpt's), so chainrule "
+                            "cannot read its graph: gradients are checked through backward() only.")
+        return "right", f"right: {self.name}(2.0) has data 2.0 and grad 0."
+
+    def operation(self, name, needs, f, inputs, rule):
+        self.needs(*needs)
+        return self.compare(name, f, inputs, rule)
+
+    def number(self, name, method, f, reflected):
+        self.needs(method)
+        try:
+            return self.compare(name, f, (A,), None)
+        except Exception as error:
+            if reflected and isinstance(error, TypeError) and not self.has(reflected):
+                hint = (f"Python first asks the number ({name.split()[0]}) and then your {reflected}, which "
+                        f"{self.name} lacks: add def {reflected}(self, other) to it")
+                raise _Wrong(f"Not quite: {name} raised {describe(error)}. Hint: {hint}.") from None
+            if not reflected and isinstance(error, (AttributeError, TypeError)):
+                hint = f"turn a plain number into a {self.name} first: other = other if isinstance(other, {self.name}) else {self.name}(other)"
+                raise _Wrong(f"Not quite: {name} raised {describe(error)}. Hint: {hint}.") from None
+            raise
+
+    def twice(self, name, f, needs):
+        self.needs(*needs)
+        return self.compare(name, f, (A,), ADD_BACK, twice=True)
+
+    def reused(self):
+        self.needs("__add__", "__mul__")
+        return self.compare("(a*b) * (a+b)", lambda a, b: (a * b) * (a + b), (-2.0, 3.0),
+                            f"a and b each feed two nodes (a*b and a+b): {ADD_BACK}", twice=True)
+
+    def backward(self):
+        self.needs("__add__", "__mul__")
+        return self.their_backward(lambda a, b, c, f: (a * b + c) * f, (2.0, -3.0, 10.0, -2.0), "L = (a*b + c) * f")
+
+    def order(self):
+        self.needs("__add__", "__mul__")
+        # h is used at two depths: by out directly and, two steps further, through p and q
+        return self.their_backward(_ordered_graph, (0.5,), "out = (h*2 + 1) * h with h = x*x")
+
+    def deep(self):
+        self.needs("__add__")
+        x = self.make(0.5)
+        y = x
+        one = self.make(1.0)
+        for _ in range(CHAIN):
+            y = y + one
+        try:
+            y.backward()
+        except RecursionError as error:
+            where = learner_line(error)
+            line = f" (at {where})" if where else ""
+            return "note", (f"backward() on a chain of {CHAIN} additions raised RecursionError{line}: your topological "
+                            f"sort calls itself once per node, and Python stops at about {sys.getrecursionlimit()} "
+                            "nested calls. That is fine for the lecture's graphs; for deep ones, build the order with "
+                            "a list used as a stack instead of recursion (or raise sys.setrecursionlimit).")
+        if not _same(x.grad, 1.0):
+            return "wrong", f"Not quite: after backward() on a chain of {CHAIN} additions, x.grad is {x.grad!r}, but chainrule gives 1.0."
+        return "right", f"right: backward() went through a chain of {CHAIN} additions."
+
+    def neuron(self):
+        self.needs("__add__", "__mul__")
+        act = next((m for m in ("tanh", "relu") if self.has(m)), None)
+
+        def neuron(x1, x2, w1, w2, b):
+            n = x1 * w1 + x2 * w2 + b
+            return getattr(n, act)() if act else n
+
+        what = f"o = {act}(x1*w1 + x2*w2 + b)" if act else "o = x1*w1 + x2*w2 + b"
+        return self.their_backward(neuron, (2.0, 0.0, -3.0, 1.0, 6.8813735870195432), what,
+                                   labels=("x1", "x2", "w1", "w2", "b"))
+
+    # ---- comparing with chainrule ---------------------------------------------------------------------
+    def needs(self, *methods):
+        missing = [m for m in methods if not self.has(m)]
+        if missing:
+            shown = ", ".join(m if m.startswith("__") else f"{m}()" for m in missing)
+            raise _Skip(f"skipped: {self.name} has no {shown}.")
+
+    def compare(self, name, f, inputs, rule, twice=False):
+        """Build ``f`` with their class and with chainrule's; compare the value and the gradients."""
+        labels = "ab"[: len(inputs)]
+        theirs = [self.make(x, label) for x, label in zip(inputs, labels)]
+        ours = [Value(x) for x in inputs]
+        want = f(*ours)
+        out = f(*theirs)
+        if not is_node(out) and self.readable:
+            return "wrong", f"Not quite: {name} gave a {type(out).__name__}, not a {self.name}."
+        got = getattr(out, "data", out)
+        if not _same(got, want.data):
+            return "wrong", f"Not quite: {name} is {_show(got)}, but chainrule gives {_show(want.data)}: the forward formula is wrong."
+        expected = gradients(want, ours)
+        grads = self.gradients(out, theirs)
+        problems = [self.why(label, g, e, twice) for label, g, e in zip(labels, grads, expected) if not _same(g, e)]
+        if problems:
+            unreached = all(p.endswith("?") for p in problems)  # nothing arrived: the rule is not the point yet
+            hint = f" Hint: {rule}." if rule and not unreached else ""
+            return "wrong", "Not quite: " + " ".join(problems) + hint
+        shown = "the value and the gradient" if len(inputs) == 1 else "the value and both gradients"
+        return "right", f"right ({shown})."
+
+    def gradients(self, out, inputs):
+        """The inputs' gradients from their own chain rule: run node by node by chainrule when it can
+        read the graph (so a wrong backward() cannot hide a right rule), else by their backward()."""
+        if self.readable and is_node(out):
+            found = backward_steps(out).grads()
+            return [_get(found, v) for v in inputs]
+        out.backward()
+        return [v.grad for v in inputs]
+
+    def why(self, label, got, expected, twice):
+        if _same(got, 0.0) and not _same(expected, 0.0):
+            where = "store its _local_grads" if self.local else "attach its _backward (out._backward = _backward)"
+            return f"{label}.grad is 0, but chainrule gives {_show(expected)}: no gradient reached {label}; does the op {where}?"
+        if twice:
+            return (f"{label}.grad is {_show(got)}, but chainrule gives {_show(expected)}: {label} is used more than once, "
+                    "and its gradient is the sum over its uses.")
+        if _number(got) and _same(-got, expected):
+            return f"{label}.grad is {_show(got)}, but chainrule gives {_show(expected)}: the sign is wrong."
+        return f"{label}.grad is {_show(got)}, but chainrule gives {_show(expected)}."
+
+    def their_backward(self, f, inputs, what, labels=None):
+        """Their backward() on a graph of a few nodes, compared with chainrule's gradients."""
+        if labels is None:
+            labels = "abcf"[: len(inputs)] if len(inputs) > 1 else ("x",)
+        theirs = [self.make(x, label) for x, label in zip(inputs, labels)]
+        ours = [Value(x) for x in inputs]
+        expected = gradients(f(*ours), ours)
+        out = f(*theirs)
+        out.backward()
+        if not _same(getattr(out, "grad", None), 1.0):
+            return "wrong", (f"Not quite: after backward() the root's grad is {_show(getattr(out, 'grad', None))}: "
+                             "backward() must start with self.grad = 1.0 (d out/d out = 1).")
+        wrong = [(label, v.grad, e) for label, v, e in zip(labels, theirs, expected) if not _same(v.grad, e)]
+        if not wrong:
+            return "right", f"right: backward() on {what} gives chainrule's gradients."
+        shown = "; ".join(f"{label}.grad is {_show(g)}, chainrule gives {_show(e)}" for label, g, e in wrong)
+        rules_right = False
+        if self.readable:  # the same graph through their own rules, in a correct order
+            fresh = [self.make(x, label) for x, label in zip(inputs, labels)]
+            by_rules = backward_steps(f(*fresh)).grads()
+            rules_right = all(_same(_get(by_rules, v), e) for v, e in zip(fresh, expected))
+        if rules_right:
+            return "wrong", (f"Not quite: backward() on {what}: {shown}. Each node's own step is right (run in a "
+                             "topological order they give chainrule's numbers), so the order is wrong: backward() must "
+                             "call a node's _backward only after every node that uses it has called its own, that is in "
+                             "reverse topological order (build the order depth first, appending a node after all of its "
+                             "parents, then go through it backwards).")
+        if self.readable:
+            return "wrong", (f"Not quite: backward() on {what}: {shown}. Run node by node in a correct order, your "
+                             "rules give wrong numbers too, so a rule is wrong: the checks above show which.")
+        return "wrong", f"Not quite: backward() on {what}: {shown}."
+
+
+class _Wrong(Exception):
+    pass
+
+
+def _ordered_graph(x):
+    make = type(x)  # constants as nodes of the same class: this check is about order, not numbers
+    h = x * x
+    return (h * make(2.0) + make(1.0)) * h
+
+
+def _number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _same(got, expected):
+    if not _number(got):
+        return False
+    return math.isclose(float(got), float(expected), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _show(x):
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return repr(x)
+
+
+def _get(grads, node):
+    try:
+        return grads.get(node, 0.0)
+    except TypeError:  # their class is not hashable: look it up by identity
+        return next((g for n, g in grads.items() if n is node), 0.0)

@@ -1,0 +1,254 @@
+"""check_engine: a learner's own Value class checked against chainrule. Correct classes of both
+shapes pass; each bug learners make is caught with a message that says what to fix; nothing the
+learner's code does makes the checker raise."""
+
+import math
+import re
+
+import pytest
+
+import autograd
+from autograd import Value, check_engine
+from autograd.teach import EngineReport
+from learners import (AssignValue, ClosureValue, LocalValue, LostBackwardValue, NoOrderValue, NoRmulValue,
+                      TanhInputValue)
+
+NAMES = [
+    "making a value", "a + b", "a - b", "a * b", "a / b", "a ** 3", "-a", "tanh(a)", "exp(a)", "log(a)", "relu(a)",
+    "a + 2", "2 + a", "a - 2", "2 - a", "a * 2", "2 * a", "a / 2", "2 / a", "a + a", "a * a",
+    "reused across branches", "backward()", "topological order", "deep chain", "a neuron",
+]
+
+
+def wrong(report):
+    return {c.name: c.message for c in report.wrong}
+
+
+# ---- correct classes pass ----------------------------------------------------------------------------
+def test_chainrules_own_value_passes_everything():
+    report = check_engine(Value)
+    assert report and isinstance(report, EngineReport)
+    assert [c.name for c in report] == NAMES and {c.status for c in report} == {"right"}
+    assert report.summary == "Right: 26, not quite: 0, skipped: 0. All right."
+
+
+@pytest.mark.parametrize("V, missing", [(ClosureValue, "log(a)"), (LocalValue, "tanh(a)")])
+def test_correct_micrograd_and_microgpt_shaped_classes_pass(V, missing):
+    report = check_engine(V)
+    assert report, report.text
+    assert [c.name for c in report.skipped] == [missing]
+    assert report[missing].message == f"skipped: {V.__name__} has no {missing.split('(')[0]}()."
+    (note,) = report.notes  # their topological sort is recursive, as learners write it
+    assert note.name == "deep chain" and "RecursionError" in note.message and "in visit" in note.message
+    assert "a list used as a stack" in note.message
+    assert report["a neuron"].status == "right"
+
+
+def test_an_instance_is_taken_as_its_class_and_anything_else_is_refused():
+    assert check_engine(ClosureValue(1.0)).name == "ClosureValue"
+    with pytest.raises(TypeError, match="takes your Value class"):
+        check_engine(3.0)
+
+
+# ---- each bug is caught, with what to fix ---------------------------------------------------------------
+def test_equals_instead_of_plus_equals_is_caught_where_a_value_is_used_twice():
+    report = check_engine(AssignValue)
+    assert not report
+    found = wrong(report)
+    assert set(found) == {"a + a", "a * a", "reused across branches", "topological order"}
+    assert "a.grad is 1, but chainrule gives 2: a is used more than once" in found["a + a"]
+    assert "self.grad += ..., not =" in found["a + a"]
+    assert report["a * b"].status == "right"  # a single use hides the bug; the checks above find it
+
+
+def test_a_wrong_tanh_derivative_is_caught_with_the_rule():
+    found = wrong(check_engine(TanhInputValue))
+    assert set(found) == {"tanh(a)", "a neuron"}
+    expected = 1 - math.tanh(0.6) ** 2
+    assert f"a.grad is 0.64, but chainrule gives {expected:.6g}" in found["tanh(a)"]
+    assert "1 - tanh(a)²: the output t squared, not the input" in found["tanh(a)"]
+    assert "a rule is wrong: the checks above show which" in found["a neuron"]
+
+
+def test_a_backward_pass_in_the_wrong_order_is_caught():
+    found = wrong(check_engine(NoOrderValue))
+    assert set(found) == {"topological order"}  # every rule is right, and so is a tree like L = (a*b + c) * f
+    message = found["topological order"]
+    assert re.search(r"x\.grad is [\d.]+, chainrule gives 2", message)
+    assert "Each node's own step is right" in message and "reverse topological order" in message
+
+
+def test_a_backward_without_reversed_is_caught_in_every_graph():
+    class Forwards(ClosureValue):
+        def backward(self):
+            order, seen = [], set()
+
+            def visit(v):
+                if v not in seen:
+                    seen.add(v)
+                    for p in v._prev:
+                        visit(p)
+                    order.append(v)
+
+            visit(self)
+            self.grad = 1.0
+            for v in order:  # leaves first: nothing has arrived yet when they run
+                v._backward()
+
+    found = wrong(check_engine(Forwards))
+    assert {"backward()", "topological order", "a neuron"} <= set(found)
+    assert all("the order is wrong" in found[name] for name in ("backward()", "topological order", "a neuron"))
+    assert "a * b" not in found  # the rules themselves are right
+
+
+def test_a_missing_seed_is_caught():
+    class NoSeed(ClosureValue):
+        def backward(self):
+            self.grad = 0.0
+            ClosureValue.backward(self)
+            self.grad = 0.0
+
+    assert "must start with self.grad = 1.0" in wrong(check_engine(NoSeed))["backward()"]
+
+
+def test_missing_reflected_operators_are_caught():
+    found = wrong(check_engine(NoRmulValue))
+    assert set(found) == {"2 * a", "2 - a", "2 / a"}
+    assert "raised TypeError: unsupported operand type(s) for *: 'int' and 'NoRmulValue'" in found["2 * a"]
+    assert "Python first asks the number (2) and then your __rmul__, which NoRmulValue lacks" in found["2 * a"]
+
+
+def test_numbers_not_wrapped_are_caught_with_the_line():
+    class Plain(ClosureValue):
+        def __add__(self, other):
+            out = ClosureValue(self.data + other.data, (self, other), "+")  # the first class of the lecture
+            return out
+
+    message = wrong(check_engine(Plain))["a + 2"]
+    assert "raised AttributeError: 'int' object has no attribute 'data'" in message
+    assert "line" in message and "self.data + other.data" in message and "isinstance(other, Plain)" in message
+
+
+def test_a_backward_that_is_never_attached_is_caught():
+    found = wrong(check_engine(LostBackwardValue))
+    assert "a * b" in found and "a + b" not in found
+    assert "no gradient reached a; does the op attach its _backward (out._backward = _backward)?" in found["a * b"]
+    assert "Hint" not in found["a * b"]  # nothing arrived: the rule is not the point yet
+
+
+def test_a_microgpt_class_with_a_wrong_local_gradient():
+    class BadExp(LocalValue):
+        __slots__ = ()
+
+        def exp(self):
+            e = math.exp(self.data)
+            return type(self)(e, (self,), (self.data,))  # the input, not exp(x)
+
+    found = wrong(check_engine(BadExp))
+    assert set(found) == {"exp(a)"} and "d exp(a)/da = exp(a)" in found["exp(a)"]
+
+
+def test_a_wrong_forward_formula_is_told_apart():
+    class Minus(ClosureValue):
+        def __sub__(self, other):
+            return self + other  # forgot the minus
+
+    found = wrong(check_engine(Minus))
+    assert "a - b is -1.1, but chainrule gives 2.3: the forward formula is wrong" in found["a - b"]
+
+
+# ---- it never raises because of the learner's code ----------------------------------------------------------
+def test_exceptions_in_their_code_are_reported_with_their_line():
+    class Typo(ClosureValue):
+        def __mul__(self, other):
+            other = self.wrap(other)
+            out = type(self)(self.data * other.data, (self, other), "*")
+
+            def _backward():
+                self.grad += other.dta * out.grad  # a typo
+
+            out._backward = _backward
+            return out
+
+    found = wrong(check_engine(Typo))
+    message = found["a * b"]
+    assert "its _backward() raised AttributeError" in message and "'dta'" in message
+    assert "self.grad += other.dta * out.grad" in message and re.search(r"line \d+ in _backward", message)
+    assert "backward()" in found and "raised AttributeError" in found["backward()"]
+
+
+HOSTILE = {
+    "init fails": type("Broken", (), {"__init__": lambda self, x: 1 / 0}),
+    "no grad": type("NoGrad", (), {"__init__": lambda self, x: setattr(self, "data", x)}),
+    "ops give floats": type("Floats", (ClosureValue,), {"__add__": lambda self, o: 3.0, "__mul__": lambda self, o: None}),
+    "data is text": type("Text", (ClosureValue,), {"__init__": lambda self, x, *a, **k: (ClosureValue.__init__(self, x, *a, **k), setattr(self, "data", str(x)))[0]}),
+    "backward loops forever? no: raises": type("Raises", (ClosureValue,), {"backward": lambda self: [][1]}),
+    "unreadable shape": type("Opaque", (), {"__init__": lambda self, x: (setattr(self, "data", x), setattr(self, "grad", 0.0))[0]}),
+    "repr fails": type("BadRepr", (ClosureValue,), {"__repr__": lambda self: 1 / 0}),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_the_checker_never_raises_because_of_the_class(name):
+    report = check_engine(HOSTILE[name])
+    assert isinstance(report, EngineReport) and report.text.startswith("Checking ")
+    assert not report or name == "repr fails"
+    assert len(report.text.splitlines()) == len(report) + 2
+
+
+def test_a_class_it_cannot_read_is_checked_through_backward():
+    class Opaque:
+        """data, grad and backward(), but parents kept under a name chainrule does not know."""
+
+        def __init__(self, data, parents=(), rule=()):
+            self.data, self.grad, self.parents, self.rule = data, 0.0, parents, rule
+
+        def __add__(self, other):
+            other = other if isinstance(other, Opaque) else Opaque(other)
+            return Opaque(self.data + other.data, (self, other), (1.0, 1.0))
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Opaque) else Opaque(other)
+            return Opaque(self.data * other.data, (self, other), (other.data, self.data))
+
+        def backward(self):
+            order, seen, stack = [], set(), [(self, False)]
+            while stack:
+                v, done = stack.pop()
+                if done:
+                    order.append(v)
+                elif v not in seen:
+                    seen.add(v)
+                    stack.append((v, True))
+                    stack.extend((p, False) for p in v.parents)
+            self.grad = 1.0
+            for v in reversed(order):
+                for p, r in zip(v.parents, v.rule):
+                    p.grad += r * v.grad
+
+    report = check_engine(Opaque)
+    assert report["making a value"].status == "note" and "cannot read its graph" in report["making a value"].message
+    assert report["a * b"].status == "right" and report["deep chain"].status == "right"
+    assert report["a - b"].status == "skipped"
+
+
+# ---- the report --------------------------------------------------------------------------------------------
+def test_the_report_reads_as_text_and_as_escaped_html():
+    report = check_engine(TanhInputValue)
+    lines = report.text.splitlines()
+    assert lines[0] == "Checking TanhInputValue against chainrule: 26 checks."
+    assert lines[-1] == "Right: 22, not quite: 2, skipped: 1, worth knowing: 1."
+    marks = {"right": "✓", "wrong": "✗", "skipped": "…", "note": "⚠"}
+    for line, check in zip(lines[1:-1], report):
+        assert line == f"{marks[check.status]} {check.name}: {check.message}" == check.line
+    assert str(report) == repr(report) == report.text
+    evil = type("<script>alert(1)</script>", (ClosureValue,), {})
+    page = check_engine(evil)._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert page.count("<div style=\"color:") == 26
+    with pytest.raises(KeyError, match="no check named 'nope'"):
+        report["nope"]
+
+
+def test_check_engine_is_exported_from_autograd():
+    assert autograd.check_engine is check_engine and "check_engine" in autograd.__all__
