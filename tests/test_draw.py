@@ -126,12 +126,29 @@ def test_value_boxes_show_label_data_and_grad_in_the_requested_format():
         (dict(max_nodes=0), "max_nodes="),
         (dict(collapse=""), "collapse="),
         (dict(collapse=True), "collapse="),
+        (dict(grads=[1, 2]), "grads= takes a dict {node: number}, got a list"),
+        (dict(values="abc"), "values= takes a dict {node: number}, got a str"),
+        (dict(max_nodes="10"), "max_nodes="),
+        (dict(legend="yes"), "legend='yes'"),
+        (dict(format=3), "format=3"),
+        (dict(rankdir=None), "rankdir=None"),
+        (dict(highlight=3), "highlight= takes a Value or a list"),
     ],
 )
 def test_bad_options_are_refused_with_the_option_named(option, message):
     L, _ = classic()
     with pytest.raises((TypeError, ValueError), match=re.escape(message)):
         draw_dot(L, **option)
+
+
+def test_numbers_that_are_not_numbers_are_refused_with_the_node_named():
+    L, v = classic()
+    with pytest.raises(TypeError, match=re.escape("grads= maps nodes to numbers, but grads['b'] is a str: 'text'")):
+        draw_dot(L, grads={v["b"]: "text"})
+    with pytest.raises(TypeError, match=re.escape("values['a'] is a bool")):
+        draw_dot(L, values={v["a"]: True})
+    shown = by_label(parse(draw_dot(L, grads={v["a"]: None, v["b"]: Value(2.5)}).source)[0])
+    assert shown["a"][1][2] == f"grad {NOT_YET}" and shown["b"][1][2] == "grad 2.5000"  # None: not computed
 
 
 def test_root_must_be_a_value():

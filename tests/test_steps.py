@@ -341,8 +341,13 @@ def test_frames_fill_in_values_then_gradients():
 def test_bad_input_is_named():
     with pytest.raises(TypeError, match="Value as the root.*float"):
         backward_steps(2.0)
-    with pytest.raises(TypeError, match="grad must be a number.*str"):
+    with pytest.raises(TypeError, match=r"backward_steps\(grad\): the seed .* a number.*str"):
         backward_steps(Value(1.0), grad="1")
+    with pytest.raises(ValueError, match=r"backward_steps\(grad\): the seed must be a finite number, got nan"):
+        backward_steps(Value(1.0), grad=float("nan"))
+    assert backward_steps(Value(1.0, "x"), grad=None)[0].upstream == 1.0  # None means 1.0, as in backward()
+    with pytest.raises(TypeError, match=r"frame\(i\) takes a step number"):
+        backward_steps(Value(1.0)).frame("0")
     with pytest.raises(ValueError, match="digits"):
         backward_steps(Value(1.0), digits=0)
     x = Value(0.0, "x")

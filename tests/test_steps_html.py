@@ -67,7 +67,7 @@ def test_save_steps_writes_the_page(tmp_path):
         (dict(title=123), r"title=123\): the page's title is a str"),
         (dict(title=["x"]), "title="),
         (dict(forward="yes"), "forward='yes'"),
-        (dict(grad="1"), "grad must be a number"),
+        (dict(grad="1"), r"backward_steps\(grad\): the seed"),
         (dict(digits=0), "digits"),
         (dict(interval=1.5), "interval=1.5"),
         (dict(max_nodes=-1), "max_nodes=-1"),

@@ -16,11 +16,10 @@ A step holds its node, its numbers and the shared names, never the list it belon
 make no reference cycles: a dropped graph and its steps are freed at once.
 """
 
-import numbers
 from collections.abc import Sequence
 
-from ..graph import _backward_error
-from ..value import Constant, Value, local_grads
+from ..graph import _backward_error, _seed
+from ..value import Constant, local_grads
 from .nodes import Borrowed, GraphTooLargeError, Guest, LearnerCodeError, as_roots, describe, is_node, reach, short, topological
 
 MAX_NODES = 100_000  # values recorded, at most, unless max_nodes= says otherwise
@@ -377,6 +376,8 @@ class Steps(Sequence):
     def frame(self, i):
         """The `Frame` of step ``i`` (negative counts from the end), replayed from the first step."""
         n = len(self)
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise TypeError(f"frame(i) takes a step number (an int), got {type(i).__name__}: {short(i)}")
         if not -n <= i < n:
             raise IndexError(f"step {i} is out of range: there are {n} steps (0 to {n - 1})")
         i %= n
@@ -436,10 +437,11 @@ def backward_steps(root, grad=1.0, digits=6, *, max_nodes=MAX_NODES):
     A graph of more than ``max_nodes`` values (100,000) is refused before anything is recorded;
     ``max_nodes=None`` records any size.
     """
-    if isinstance(grad, (bool, Value)) or not isinstance(grad, numbers.Real):
-        raise TypeError(f"grad must be a number (the seed, usually 1.0), got {type(grad).__name__}: {short(grad)}")
+    try:
+        seed = _seed(grad)  # the seed backward() would take: a finite number, None meaning 1.0
+    except (TypeError, ValueError) as error:
+        raise type(error)(str(error).replace("backward(grad)", "backward_steps(grad)")) from None
     steps = Steps(root, digits, max_nodes, "backward_steps")
-    seed = float(grad)
     root, names = steps.root, steps.names
     grads = {n: 0.0 for n in steps.order}  # the pass sums every gradient from zero
     steps.start = dict(grads)
