@@ -15,7 +15,7 @@ import math
 import numbers
 import random
 
-from .gpt import GPT, next_token_loss, sequence_loss, split_sequence
+from .gpt import GPT, next_token_loss, split_sequence
 from .blocks import softmax
 from .module import rng_from
 from .optim import Adam, Optimizer

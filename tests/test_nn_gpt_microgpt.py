@@ -1,12 +1,13 @@
 """microgpt compatibility: a microgpt-style training script runs on chainrule's `Value` unchanged and
 gives the losses of its own scalar class; `nn.GPT` trained by `fit_text` gives them too.
 
-The script below is written here from the algorithm microgpt implements (a scalar `Value` that
-keeps its children and local derivatives, a recursive topological sort; token and position
+The script below is written here from the algorithm microgpt implements (token and position
 embeddings, RMSNorm, causal multi-head attention with a key/value cache, a ReLU MLP, Adam with a
-linearly decaying rate, one name per step). Its class does ``a - b`` as ``a + (-b)`` and ``a / b``
-as ``a * b**-1``, as microgpt's does, which rounds differently from chainrule's ``-`` and ``/``:
-the losses agree to about 1e-15 per step and stay within 1e-9 over the run.
+linearly decaying rate, one name per step), and runs on microgpt's shape of scalar class,
+`learners.LocalValue` (children and local derivatives, a recursive topological sort). That class
+does ``a - b`` as ``a + (-b)`` and ``a / b`` as ``a * b**-1``, as microgpt's does, which rounds
+differently from chainrule's ``-`` and ``/``: the losses agree to about 1e-15 per step and stay
+within 1e-9 over the run.
 """
 
 import math
@@ -15,6 +16,7 @@ import random
 import pytest
 
 import autograd
+from learners import LocalValue
 from nn import data
 from nn.gpt import GPT
 from nn.schedules import linear
@@ -22,76 +24,6 @@ from nn.text import CharTokenizer, fit_text, generate
 
 STEPS = 20
 SIZES = dict(n_layer=1, n_embd=8, n_head=2, block_size=16)
-
-
-class ScalarValue:
-    """A microgpt-style scalar: data, grad, children, and the local derivative to each child."""
-
-    __slots__ = ("data", "grad", "_children", "_local_grads")
-
-    def __init__(self, data, children=(), local_grads=()):
-        self.data = data
-        self.grad = 0
-        self._children = children
-        self._local_grads = local_grads
-
-    def __add__(self, other):
-        other = other if isinstance(other, ScalarValue) else ScalarValue(other)
-        return ScalarValue(self.data + other.data, (self, other), (1, 1))
-
-    def __mul__(self, other):
-        other = other if isinstance(other, ScalarValue) else ScalarValue(other)
-        return ScalarValue(self.data * other.data, (self, other), (other.data, self.data))
-
-    def __pow__(self, k):
-        return ScalarValue(self.data**k, (self,), (k * self.data ** (k - 1),))
-
-    def exp(self):
-        e = math.exp(self.data)
-        return ScalarValue(e, (self,), (e,))
-
-    def log(self):
-        return ScalarValue(math.log(self.data), (self,), (1 / self.data,))
-
-    def relu(self):
-        return ScalarValue(max(0, self.data), (self,), (float(self.data > 0),))
-
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other**-1
-
-    def __rtruediv__(self, other):
-        return other * self**-1
-
-    def backward(self):
-        order, seen = [], set()
-
-        def visit(node):
-            if node not in seen:
-                seen.add(node)
-                for child in node._children:
-                    visit(child)
-                order.append(node)
-
-        visit(self)
-        self.grad = 1
-        for node in reversed(order):
-            for child, local in zip(node._children, node._local_grads):
-                child.grad += local * node.grad
 
 
 def microgpt_style_run(Value, docs, steps, n_layer, n_embd, n_head, block_size, total_steps=1000):
@@ -174,7 +106,7 @@ def names():
 
 @pytest.fixture(scope="module")
 def reference(names):
-    return microgpt_style_run(ScalarValue, names, STEPS, **SIZES)
+    return microgpt_style_run(LocalValue, names, STEPS, **SIZES)
 
 
 def test_the_script_runs_on_chainrules_value_with_the_same_losses(names, reference):
