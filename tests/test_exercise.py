@@ -317,3 +317,13 @@ def test_wrong_answers_fail_and_solutions_pass(path):
     for index, verdict, attempt in verdicts:
         shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in nb.cells[index].outputs)
         assert shown.startswith(verdict), f"{path.name}: {attempt[:200]!r} should give {verdict!r}, got {shown[:300]!r}"
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_exercises_are_numbered_in_order(path):
+    nbformat = pytest.importorskip("nbformat")
+    import re
+
+    nb = nbformat.read(path, as_version=4)
+    numbers = [int(n) for c in nb.cells if c.cell_type == "markdown" for n in re.findall(r"^#+ Exercise (\d+)", c.source, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: exercises numbered {numbers}"
