@@ -137,6 +137,35 @@ def test_the_first_position_attends_only_to_itself():
     assert cache.weights[0][0] == [[1.0], [1.0]]
 
 
+def test_shapes():
+    model = small()
+    logits = model([5, 0, 1])
+    assert len(logits) == 3 and all(len(z) == model.vocab_size == 6 for z in logits)
+    cache = model.new_cache()
+    assert len(model.step(5, cache)) == 6 and len(cache) == 1
+    assert [len(k) for k in cache.keys[0]] == [8] and len(cache.keys) == 2
+    attn = model.blocks[0].attn
+    assert (attn.n_head, attn.head_dim) == (2, 4)
+
+
+def test_attention_alone_matches_pytorch_outputs_and_gradients():
+    torch = torch_or_skip()
+    attn = CausalSelfAttention(6, 3, seed=0)
+    rows = [vector(6, seed=s) for s in range(5)]
+    xs = [[Value(v) for v in row] for row in rows]
+    cache = KVCache(1, 5)
+    ours = [attn(x, cache) for x in xs]
+    net = to_torch(attn)
+    xt = torch.tensor([rows], dtype=torch.float64, requires_grad=True)
+    theirs = net(xt)[0]
+    assert flat(data(ours)) == pytest.approx(flat(theirs.tolist()), abs=1e-12)
+    coefficients = vector(30, seed=9)
+    (theirs.reshape(-1) * torch.tensor(coefficients, dtype=torch.float64)).sum().backward()
+    Value.sum([c * v for c, v in zip(coefficients, flat(ours))]).backward()
+    assert flat([[v.grad for v in x] for x in xs]) == pytest.approx(xt.grad[0].reshape(-1).tolist(), abs=1e-12)
+    assert_same_grads(attn, net, tol=1e-12)
+
+
 def test_attention_needs_its_cache():
     attn = CausalSelfAttention(4, 2, seed=0)
     with pytest.raises(TypeError, match="KVCache with a slot for layer 0"):

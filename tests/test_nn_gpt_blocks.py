@@ -31,8 +31,13 @@ def randomize(module, seed=0):
 
 def weighted(outputs, seed=1):
     """A scalar that depends on every output with a different weight: sum_i c_i * out_i."""
+    return Value.sum([c * out for c, out in zip(coefficients(len(outputs), seed), outputs)])
+
+
+def coefficients(n, seed=1):
+    """The weights c_i that `weighted` gives n outputs."""
     rng = random.Random(seed)
-    return Value.sum([rng.uniform(-1.0, 1.0) * out for out in outputs])
+    return [rng.uniform(-1.0, 1.0) for _ in range(n)]
 
 
 def central_differences(loss_of, leaves, h=1e-6):
@@ -284,8 +289,17 @@ def test_softmax_matches_pytorch_at_extreme_logits():
         assert gradients(log_softmax(zs)[1], zs) == pytest.approx(zt.grad.tolist(), abs=1e-15)
 
 
-def test_embedding_matches_pytorch():
-    torch = torch_or_skip()
+def test_embedding_gradients_match_central_differences_and_pytorch():
     emb = Embedding(5, 3, seed=0)
+    loss_of = lambda: weighted(emb(3) + emb(1) + emb(3))  # noqa: E731  (row 3 read twice: gradients add)
+    leaves = emb.parameters()
+    analytic = gradients(loss_of(), leaves)
+    assert analytic == pytest.approx(central_differences(loss_of, leaves), rel=1e-6, abs=1e-9)
+    torch = torch_or_skip()
     net = to_torch(emb)
     assert net(torch.tensor([3])).tolist()[0] == [p.data for p in emb.weight[3]]
+    rows = net(torch.tensor([3, 1, 3])).reshape(-1)
+    (rows * torch.tensor(coefficients(9), dtype=torch.float64)).sum().backward()
+    emb.zero_grad()
+    weighted(emb(3) + emb(1) + emb(3)).backward()
+    assert_same_grads(emb, net, tol=1e-12)
