@@ -239,3 +239,22 @@ def test_a_network_exports_with_modules_collapsed():
     page = steps_html(steps, collapse="Neuron")
     assert page.count('<figure class="step-frame"') == len(steps)
     assert page.count("<svg") == len(steps) and "Neuron 0" in page
+
+
+def test_browser_space_plays_and_pauses_after_a_button_or_the_slider_was_clicked(browser_page):
+    page, steps, *_ = browser_page
+    from playwright.sync_api import expect
+
+    for control in ("#next", "#prev", "#slider"):
+        page.keyboard.press("Home")
+        page.click(control)
+        before = shown(page)[0]
+        page.keyboard.press(" ")
+        expect(page.locator("#play")).to_contain_text("pause")  # Space started playing
+        page.keyboard.press(" ")
+        expect(page.locator("#play")).to_contain_text("play")  # and paused it again
+        assert shown(page)[0] >= before, f"Space after clicking {control} did not press {control} again"
+    page.click("#play")  # a click on the play button itself, then Space pauses
+    expect(page.locator("#play")).to_contain_text("pause")
+    page.keyboard.press(" ")
+    expect(page.locator("#play")).to_contain_text("play")

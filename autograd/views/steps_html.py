@@ -111,8 +111,12 @@ document.addEventListener("keydown", (e) => {
   if (go) { e.preventDefault(); pause(); show(current + go); }
   else if (e.key === "Home") { pause(); show(0); }
   else if (e.key === "End") { pause(); show(frames.length - 1); }
-  else if (e.key === " " && e.target === document.body) { e.preventDefault(); toggle(); }
+  else if (e.key === " " && spaceToggles(e.target)) { e.preventDefault(); toggle(); }
 });
+// Space plays or pauses wherever the focus is on the page or one of its controls (a clicked button
+// or the slider keeps the focus); on a button it must not also press that button when released.
+function spaceToggles(target) { return target === document.body || !!target.closest(".controls"); }
+document.addEventListener("keyup", (e) => { if (e.key === " " && spaceToggles(e.target)) e.preventDefault(); });
 show(0);
 """
 
