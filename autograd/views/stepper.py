@@ -23,6 +23,11 @@ def _widgets():
     return ipywidgets
 
 
+# the graph shrinks to the column's width like the exported page (save_steps) does
+_GRAPH_STYLE = "overflow:auto;max-width:100%;white-space:normal"
+_SVG_FIT = "<style>.chainrule-graph > svg { max-width: 100%; height: auto; }</style>"
+
+
 class Stepper:
     """Step through ``source`` (a root `Value`, a node of your own Value class, or `Steps`) with widgets.
 
@@ -53,11 +58,15 @@ class Stepper:
                            lambda change: self._show(change["new"]))
         self.previous.on_click(self._callbacks[0])
         self.next.on_click(self._callbacks[1])
-        self.graph = widgets.HTML()
-        self.explanation = widgets.HTML()
+        # only the graph scales (and, past that, scrolls): the controls and the text stay in view
+        self.graph = widgets.HTML(layout=widgets.Layout(max_width="100%", overflow="auto"))
+        self.explanation = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.slider.observe(self._callbacks[2], names="value")
+        controls = widgets.HBox(
+            [self.play, self.previous, self.next, self.slider], layout=widgets.Layout(flex_flow="row wrap")
+        )
         self.widget = widgets.VBox(
-            [widgets.HBox([self.play, self.previous, self.next, self.slider]), self.graph, self.explanation]
+            [controls, self.graph, self.explanation], layout=widgets.Layout(max_width="100%")
         )
         self._show(0)
 
@@ -111,7 +120,7 @@ class Stepper:
         return self._svg[i]
 
     def _show(self, i):
-        self.graph.value = f'<div class="chainrule-graph" style="overflow:auto">{self._frame_svg(i)}</div>'
+        self.graph.value = f'{_SVG_FIT}<div class="chainrule-graph" style="{_GRAPH_STYLE}">{self._frame_svg(i)}</div>'
         step, last = self.steps[i], len(self.steps) - 1
         self.explanation.value = (
             f"<b>step {i} of {last}</b>"
@@ -136,7 +145,11 @@ class Stepper:
 
     # ---- display ----------------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The widget, with a plain-text line for places that cannot show it (a notebook not run yet)."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = repr(self) + " (run the cell in a live notebook to step through it)"
+        return bundle
 
     def __repr__(self):
         return f"<Stepper at step {self.index} of {len(self.steps) - 1}: {self.step.header}>"
