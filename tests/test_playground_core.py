@@ -245,3 +245,14 @@ def test_numpy_numbers_are_accepted_as_settings_and_points():
     assert len(t.X) == 40
     t.add_points([(np.float32(0.5), np.float64(-0.5), np.int64(1)), (0.1, 0.2, 1.0)])
     assert t.points == [([0.5, -0.5], 1), ([pytest.approx(0.1), pytest.approx(0.2)], 1)]
+
+
+def test_a_class_seen_only_in_the_held_out_points_still_gets_an_output():
+    t = small(dataset="own", test_ratio=0.3, points=[(0.5, -0.5, 0), (1.4, 1.4, 1), (-1.4, 0.2, 1), (0.1, 0.1, 0)])
+    for seed in range(6):
+        t.set(seed=seed)
+        t.add_points([(-0.3, -1.2, 2)])
+        assert t.task.classes == 3 and t.model.layers[-1].nout == 3
+        t.run(2)  # train and test both evaluate, whichever side the class-2 point fell on
+        t.clear_points()
+        t.add_points([(0.5, -0.5, 0), (1.4, 1.4, 1), (-1.4, 0.2, 1), (0.1, 0.1, 0)])

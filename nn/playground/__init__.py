@@ -3,9 +3,10 @@
     from nn.playground import Playground
     Playground()                       # in a notebook cell: controls, Play, live pictures
 
-`Playground` (widgets.py) holds the ipywidgets controls and shows the views (views.py: decision
-boundary, loss and accuracy curves, the network with its weights and each neuron's output, gradient
-health, the optimizer race). `Trainer` and `Race` (core.py) are the engine under them, usable
+`Playground` (widgets.py) holds the ipywidgets controls; its live pictures (decision boundary, the
+network with its weights and each neuron's output, loss and accuracy, gradient health, the
+optimizer race) are drawn in the browser from numbers (board.py, front/board.js); views.py draws the
+same pictures as static matplotlib figures (`plot_boundary`, `snapshot`). `Trainer` and `Race` (core.py) are the engine under them, usable
 without widgets or plots. ipywidgets and matplotlib are needed only by `Playground` and the views
 (``pip install chainrule[notebook]``).
 """
@@ -18,11 +19,11 @@ def __getattr__(name):
         from .widgets import Playground
 
         return Playground
-    if name == "plot_boundary":
-        from .views import plot_boundary
+    if name in ("plot_boundary", "snapshot"):
+        from . import views
 
-        return plot_boundary
+        return getattr(views, name)
     raise AttributeError(f"module 'nn.playground' has no attribute {name!r}")
 
 
-__all__ = ["Playground", "plot_boundary", "Trainer", "Race", "Task", "DATASETS", "LOSSES", "OPTIMIZER_NAMES", "DEFAULT_LR"]
+__all__ = ["Playground", "plot_boundary", "snapshot", "Trainer", "Race", "Task", "DATASETS", "LOSSES", "OPTIMIZER_NAMES", "DEFAULT_LR"]

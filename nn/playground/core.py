@@ -264,7 +264,7 @@ class Trainer:
     # ---- the model and the run ----------------------------------------------------------------
     def _build_model(self):
         s = self.settings
-        self.task = Task(self.y_train if self.y_train else [0, 1], s["loss"])
+        self.task = Task(self.y if self.y else [0, 1], s["loss"])  # every class, held out or not
         init = "kaiming" if s["activation"] in ("relu", "leaky_relu") else "xavier"
         self.model = MLP(self.nin, [*s["hidden"], self.task.nout], activation=s["activation"], init=init, seed=s["seed"])
         self.initial_state = self.model.state_dict()
@@ -346,24 +346,11 @@ class Trainer:
         saturated (tanh/sigmoid: in a flat end for 90% of the training points, where the gradient
         vanishes). A list of dicts ``{"layer", "units", "dead", "saturated"}``."""
         layers = self.model.layers[:-1]
-        out = []
         if not self.X_train or not layers:
-            return out
+            return []
         rows = [self.model.forward_floats_by_layer(x) for x in self.X_train]
-        act = self.settings["activation"]
-        for i, layer in enumerate(layers):
-            units = layer.nout
-            per_unit = [[_as_list(r[i])[j] for r in rows] for j in range(units)]
-            dead = saturated = 0
-            for values in per_unit:
-                if act in ("relu", "leaky_relu"):
-                    dead += all(v <= 0.0 for v in values)
-                elif act in ("tanh", "sigmoid"):
-                    lo, hi = (-SATURATED, SATURATED) if act == "tanh" else (1 - SATURATED, SATURATED)
-                    flat = sum(1 for v in values if v <= lo or v >= hi)
-                    saturated += flat >= 0.9 * len(values)
-            out.append({"layer": i, "units": units, "dead": dead, "saturated": saturated})
-        return out
+        values = [[[_as_list(r[i])[j] for r in rows] for j in range(layer.nout)] for i, layer in enumerate(layers)]
+        return unit_health(self.settings["activation"], values)
 
     def race(self, optimizers=None, lrs=None):
         """A `Race` of ``optimizers`` (names; default all) from this run's initial weights."""
@@ -389,6 +376,23 @@ class Trainer:
         other.initial_state = dict(self.initial_state)
         other.reset()
         return other
+
+
+def unit_health(activation, layers):
+    """Dead and saturated units per hidden layer (see `Trainer.health`), from ``layers[i][j]``: the
+    outputs of unit ``j`` of hidden layer ``i`` on every training point."""
+    out = []
+    for i, units in enumerate(layers):
+        dead = saturated = 0
+        for values in units:
+            if activation in ("relu", "leaky_relu"):
+                dead += all(v <= 0.0 for v in values)
+            elif activation in ("tanh", "sigmoid"):
+                lo, hi = (-SATURATED, SATURATED) if activation == "tanh" else (1 - SATURATED, SATURATED)
+                flat = sum(1 for v in values if v <= lo or v >= hi)
+                saturated += flat >= 0.9 * len(values)
+        out.append({"layer": i, "units": len(units), "dead": dead, "saturated": saturated})
+    return out
 
 
 def _is_number(v):
@@ -418,6 +422,7 @@ class Race:
             raise ValueError("a race needs at least one optimizer")
         lrs = dict(lrs or {})
         self.trainers = {name: trainer.fork(name, lrs.get(name, DEFAULT_LR.get(name))) for name in names}
+        self.version = trainer.version  # the data and network it races on
 
     def step(self, n=1):
         for racer in self.trainers.values():

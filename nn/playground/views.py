@@ -1,16 +1,20 @@
-"""The playground's pictures: each view owns one matplotlib `Figure` (no pyplot, so nothing is shown
-by accident) and updates its artists in place (``set_data``, ``set_array``, ``set_segments``); it
-rebuilds them only when the model's layout or the data change (``trainer.version``).
+"""The playground's pictures as static matplotlib figures, for lessons and handouts: `plot_boundary`
+into any axes, and `snapshot` (all four pictures in one figure). The live playground draws the same
+pictures in the browser (board.py). Each view draws into its own `Figure` or a part of one (no
+pyplot, so nothing is shown by accident), updates its artists in place, and rebuilds them only when
+the model's layout or the data change (``trainer.version``).
 
-Colours: blue is class 1 (or a positive weight), orange class 0 (or a negative weight); with more
-classes each has its own colour. Test points are drawn hollow, training points filled.
+Colours: classes as in every lesson (`grid.class_colours`: blue 0 and red 1, or viridis for more);
+a weight or a neuron's output is red when positive and blue when negative. Test points are drawn
+hollow, training points filled.
 """
 
-import io
+from .grid import LEVELS, class_colours, layer_outputs, outputs, window
+from .grid import grid as grid_array
+from .grid import shade as _shade
 
-CLASS_COLOURS = ["#e8862a", "#2a6fdb", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-POSITIVE, NEGATIVE = "#2a6fdb", "#e8862a"
-LEVELS = 6  # confidence bands in the boundary heatmap
+POSITIVE, NEGATIVE = "#b40426", "#3b4cc0"  # a weight's sign: red +, blue - (coolwarm, like the classes)
+TRAIN, TEST = "#1f77b4", "#ff7f0e"  # curves and 1-D points: matplotlib's first two colours
 MAX_DRAWN = 24  # neurons drawn per layer in the network view (the rest are counted, not drawn)
 
 
@@ -33,61 +37,9 @@ def new_figure(width, height, dpi=72):
     return fig
 
 
-def png(fig):
-    """The figure as PNG bytes (what an `ipywidgets.Image` shows)."""
-    buffer = io.BytesIO()
-    fig.canvas.print_png(buffer)
-    return buffer.getvalue()
-
-
-def _bounds(X, margin=0.25):
-    """The plotting window around the data: ((x0, x1), (y0, y1)), or x only for 1-D inputs."""
-    if not X:
-        return [(-1.5, 1.5), (-1.5, 1.5)]
-    out = []
-    for d in range(len(X[0])):
-        lo, hi = min(x[d] for x in X), max(x[d] for x in X)
-        pad = max(hi - lo, 1.0) * margin
-        out.append((lo - pad, hi + pad))
-    return out
-
-
-def grid_points(bounds, size):
-    """``size`` x ``size`` points over a 2-D window, row by row from the bottom (1-D: ``size`` points)."""
-    xs = [bounds[0][0] + (bounds[0][1] - bounds[0][0]) * i / (size - 1) for i in range(size)]
-    if len(bounds) == 1:
-        return [[x] for x in xs]
-    ys = [bounds[1][0] + (bounds[1][1] - bounds[1][0]) * j / (size - 1) for j in range(size)]
-    return [[x, y] for y in ys for x in xs]
-
-
-def class_colours(k):
-    return [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
-
-
 def shade(task, outputs):
-    """An RGB colour per model output: the predicted class's colour, deeper where the model is more
-    confident (in `LEVELS` bands), so the boundary is the white seam where the colours meet."""
-    np, _, _ = _matplotlib()
-    from matplotlib.colors import to_rgb
-
-    k = max(task.classes or 2, 2)
-    colours = np.array([to_rgb(c) for c in class_colours(k)])
-    if task.nout == 1:
-        out = np.array(outputs, dtype=float)
-        p1 = np.clip(out, 0.0, 1.0) if task.threshold == 0.5 else 1.0 / (1.0 + np.exp(-np.clip(out, -60, 60)))
-        probs = np.stack([1.0 - p1, p1], axis=1)
-    else:
-        out = np.array(outputs, dtype=float)
-        out = out - out.max(axis=1, keepdims=True)
-        probs = np.exp(out)
-        probs /= probs.sum(axis=1, keepdims=True)
-        probs = probs[:, :k]
-    mixed = colours[probs.argmax(axis=1)]
-    confidence = probs.max(axis=1, keepdims=True)
-    strength = (confidence - 1.0 / k) / (1.0 - 1.0 / k)  # 0 when unsure, 1 when certain
-    strength = np.ceil(strength * LEVELS) / LEVELS  # bands of confidence, like contour lines
-    return 1.0 - 0.75 * strength * (1.0 - mixed)  # from white towards the class colour
+    """An RGB colour per model output (see `grid.shade`)."""
+    return _shade(task, outputs, max(task.classes or 2, 2))
 
 
 class View:
@@ -95,8 +47,8 @@ class View:
 
     size = (4.0, 4.0)
 
-    def __init__(self):
-        self.fig = new_figure(*self.size)
+    def __init__(self, fig=None):
+        self.fig = new_figure(*self.size) if fig is None else fig  # or a part of a larger figure
         self.version = None
         self.draws = 0
 
@@ -110,9 +62,6 @@ class View:
 
     def clear(self):
         self.fig.clear()
-
-    def png(self):
-        return png(self.fig)
 
 
 class BoundaryView(View):
@@ -139,17 +88,19 @@ class BoundaryView(View):
     def build(self, trainer):
         np, _, _ = _matplotlib()
         ax = self.ax = self.given_ax or self.fig.add_axes([0.1, 0.08, 0.86, 0.86])
-        self.bounds = _bounds(trainer.X)
-        self.grid = grid_points(self.bounds, self.resolution)
+        self.bounds = window(trainer.X, own=trainer.settings["dataset"] == "own")
+        self.grid = grid_array(self.bounds, self.resolution)
         if trainer.nin == 1:
-            ax.scatter([x[0] for x in trainer.X_train], trainer.y_train, s=12, color=POSITIVE, label="train")
+            ax.scatter([x[0] for x in trainer.X_train], trainer.y_train, s=12, color=TRAIN, label="train")
             if trainer.X_test:
-                ax.scatter([x[0] for x in trainer.X_test], trainer.y_test, s=14, facecolors="none", edgecolors=NEGATIVE, label="test")
+                ax.scatter([x[0] for x in trainer.X_test], trainer.y_test, s=14, facecolors="none", edgecolors=TEST, label="test")
             (self.curve,) = ax.plot([g[0] for g in self.grid], [0.0] * len(self.grid), color="black", lw=2)
             ax.set_xlim(*self.bounds[0])
             ys = list(trainer.y) or [0.0]
             pad = 0.2 * max(max(ys) - min(ys), 1.0)
             ax.set_ylim(min(ys) - pad, max(ys) + pad)
+            ax.set_xlabel("x")
+            ax.set_ylabel("y")
             ax.legend(loc="upper left", fontsize="small")
             self.image = None
             return
@@ -168,16 +119,17 @@ class BoundaryView(View):
                 ax.scatter([x[0] for x in X], [x[1] for x in X], s=16, facecolors="none", edgecolors=c, linewidths=1.1)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
         self.title = ax.set_title("", fontsize="small")
 
     def refresh(self, trainer):
         np, _, _ = _matplotlib()
-        f = trainer.model.float_function()
-        outputs = [f(p) for p in self.grid]
+        out = outputs(trainer.model, self.grid)
         if self.image is None:
-            self.curve.set_ydata(outputs)
+            self.curve.set_ydata(out)
             return
-        rgb = shade(trainer.task, outputs).reshape(self.resolution, self.resolution, 3)
+        rgb = shade(trainer.task, out).reshape(self.resolution, self.resolution, 3)
         self.image.set_data(rgb)
         h = trainer.history
         acc = h["test_accuracy"][-1] if h["test_accuracy"] and h["test_accuracy"][-1] is not None else None
@@ -197,20 +149,22 @@ class CurvesView(View):
     size = (6.0, 2.6)
 
     def build(self, trainer):
-        self.loss_ax = self.fig.add_axes([0.09, 0.2, 0.38, 0.68])
-        self.acc_ax = self.fig.add_axes([0.6, 0.2, 0.38, 0.68])
+        self.loss_ax = self.fig.add_axes([0.13, 0.2, 0.34, 0.68])
+        self.acc_ax = self.fig.add_axes([0.64, 0.2, 0.34, 0.68])
         self.lines = {}
         for key, ax, colour, style in (
-            ("train_loss", self.loss_ax, POSITIVE, "-"),
-            ("test_loss", self.loss_ax, NEGATIVE, "-"),
-            ("train_accuracy", self.acc_ax, POSITIVE, "-"),
-            ("test_accuracy", self.acc_ax, NEGATIVE, "-"),
+            ("train_loss", self.loss_ax, TRAIN, "-"),
+            ("test_loss", self.loss_ax, TEST, "--"),
+            ("train_accuracy", self.acc_ax, TRAIN, "-"),
+            ("test_accuracy", self.acc_ax, TEST, "--"),
         ):
             (self.lines[key],) = ax.plot([], [], style, color=colour, label=key.split("_")[0])
         self.loss_ax.set_title("loss", fontsize="small")
         self.acc_ax.set_title("accuracy", fontsize="small")
         self.loss_ax.set_xlabel("step", fontsize="small")
         self.acc_ax.set_xlabel("step", fontsize="small")
+        self.loss_ax.set_ylabel("loss", fontsize="small")
+        self.acc_ax.set_ylabel("accuracy", fontsize="small")
         self.loss_ax.legend(fontsize="x-small", loc="upper right")
         self.acc_ax.set_ylim(0.0, 1.02)
         for ax in (self.loss_ax, self.acc_ax):
@@ -231,13 +185,13 @@ class CurvesView(View):
 
 class NetworkView(View):
     """The network: each neuron a small heatmap of its output over the input plane, each weight a
-    line whose width is its size and whose colour its sign (blue +, orange -)."""
+    line whose width is its size and whose colour its sign (red +, blue -)."""
 
     size = (6.0, 4.0)
 
-    def __init__(self, resolution=14):
+    def __init__(self, resolution=14, fig=None):
         self.resolution = resolution
-        super().__init__()
+        super().__init__(fig)
 
     def build(self, trainer):
         np, _, _ = _matplotlib()
@@ -253,7 +207,7 @@ class NetworkView(View):
         tallest = max(self.shown)
         self.box = 0.36  # half the side of a neuron's square
         # columns spread to fill the figure's width, so the squares stay square
-        width, height = self.fig.get_size_inches()
+        width, height = self.fig.bbox.width, self.fig.bbox.height
         gap = self.gap = max(2.0, (width / (0.92 * height)) * (tallest + 1.5) / max(columns - 1, 1) * 0.8)
         self.pos = []
         for c, n in enumerate(self.shown):
@@ -267,10 +221,10 @@ class NetworkView(View):
                     segments.append([(xa + self.box, ya), (xb - self.box, yb)])
         self.edges = LineCollection(segments, zorder=1)
         ax.add_collection(self.edges)
-        self.bounds = _bounds(trainer.X)
-        self.grid = grid_points(self.bounds, self.resolution)
+        self.bounds = window(trainer.X, own=trainer.settings["dataset"] == "own")
+        self.grid = grid_array(self.bounds if trainer.nin == 2 else self.bounds[:1], self.resolution)
         self.images = []
-        cmap = colormaps["RdBu"].resampled(LEVELS * 2 + 1)  # a few shades read as well as many
+        cmap = colormaps["coolwarm"].resampled(LEVELS * 2 + 1)  # a few shades read as well as many
         for c, n in enumerate(self.shown):
             column = []
             for i in range(n):
@@ -302,18 +256,14 @@ class NetworkView(View):
         pos, neg = to_rgba(POSITIVE), to_rgba(NEGATIVE)
         self.edges.set_linewidths([0.2 + 3.0 * abs(w) / top for w in weights])
         self.edges.set_colors([(pos if w > 0 else neg)[:3] + (0.25 + 0.75 * abs(w) / top,) for w in weights])
-        rows = [model.forward_floats_by_layer(x) for x in self.grid]
+        layers = [self.grid, *layer_outputs(model, self.grid)]
         shape = self.images[0][0].get_array().shape
         for c, column in enumerate(self.images):
             for i, image in enumerate(column):
-                if c == 0:
-                    values = [g[i] for g in self.grid]
-                else:
-                    values = [r[c - 1][i] if isinstance(r[c - 1], list) else r[c - 1] for r in rows]
-                arr = np.array(values, dtype=float).reshape(shape)
+                arr = np.asarray(layers[c][:, i], dtype=float).reshape(shape)
                 scale = max(float(np.abs(arr).max()), 1e-12)
                 image.set_data(arr / scale)
-        self.title.set_text(f"weights: width = size, blue +, orange -   (max |w| = {top:.2f})")
+        self.title.set_text(f"weights: width = size, red +, blue -   (max |w| = {top:.2f})")
 
 
 class HealthView(View):
@@ -323,14 +273,15 @@ class HealthView(View):
     size = (6.0, 2.6)
 
     def build(self, trainer):
-        self.grad_ax = self.fig.add_axes([0.1, 0.2, 0.5, 0.68])
-        self.unit_ax = self.fig.add_axes([0.72, 0.2, 0.26, 0.68])
+        self.grad_ax = self.fig.add_axes([0.14, 0.2, 0.46, 0.68])
+        self.unit_ax = self.fig.add_axes([0.74, 0.2, 0.24, 0.68])
         n = len(trainer.model.layers)
         self.lines = [self.grad_ax.plot([], [], label=f"layer {i}" if i < n - 1 else "output")[0] for i in range(n)]
         self.grad_ax.set_yscale("log")
         self.grad_ax.set_title("mean |gradient| per layer", fontsize="small")
         self.grad_ax.set_xlabel("step", fontsize="small")
-        self.grad_ax.legend(fontsize="xx-small", loc="upper right", ncol=2)
+        self.grad_ax.set_ylabel("mean |grad|", fontsize="small")
+        self.grad_ax.legend(fontsize="x-small", loc="upper right", ncol=2)
         hidden = max(n - 1, 1)
         self.dead_bars = self.unit_ax.bar([i - 0.2 for i in range(hidden)], [0] * hidden, width=0.4, color="grey", label="dead")
         self.sat_bars = self.unit_ax.bar([i + 0.2 for i in range(hidden)], [0] * hidden, width=0.4, color="tab:red", label="saturated")
@@ -338,7 +289,8 @@ class HealthView(View):
         self.unit_ax.set_xticks(range(hidden))
         self.unit_ax.set_title("share of units", fontsize="small")
         self.unit_ax.set_xlabel("hidden layer", fontsize="small")
-        self.unit_ax.legend(fontsize="xx-small", loc="upper right")
+        self.unit_ax.set_ylabel("share", fontsize="small")
+        self.unit_ax.legend(fontsize="x-small", loc="upper right")
         for ax in (self.grad_ax, self.unit_ax):
             ax.tick_params(labelsize="x-small")
 
@@ -356,31 +308,20 @@ class HealthView(View):
             self.sat_bars[i].set_height(row["saturated"] / row["units"])
 
 
-class RaceView(View):
-    """The optimizer race: one training-loss curve per optimizer, same start, same data."""
+def snapshot(trainer, width=12.0, font_size=12):
+    """The playground's four pictures of ``trainer`` as one static matplotlib `Figure`, at a size a
+    page can show (what a saved notebook or a handout keeps of a live playground): the decision
+    boundary and the network above, loss and accuracy and the gradient health below."""
+    from matplotlib import rc_context
 
-    size = (6.0, 2.8)
-
-    def __init__(self):
-        super().__init__()
-        self.race = None
-        self.ax = self.fig.add_axes([0.1, 0.18, 0.62, 0.7])
-        self.ax.set_title("optimizer race (train loss)", fontsize="small")
-        self.lines = {}
-
-    def update(self, race):
-        if race is not self.race:
-            self.ax.clear()
-            self.ax.set_title("optimizer race (train loss)", fontsize="small")
-            self.ax.set_xlabel("step", fontsize="small")
-            self.lines = {}
-            for name, racer in race.trainers.items():
-                label = f"{name} (lr {racer.settings['lr']:g})"
-                (self.lines[name],) = self.ax.plot([], [], label=label)
-            self.ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.02, 1.0))
-            self.race = race
-        for name, (steps, values) in race.curves.items():
-            self.lines[name].set_data(steps, values)
-        self.ax.relim()
-        self.ax.autoscale_view()
-        self.draws += 1
+    with rc_context({"font.size": font_size}):
+        fig = new_figure(width, width * 0.72, dpi=100)
+        top, bottom = fig.subfigures(2, 1, height_ratios=[1.45, 1.0])
+        left, right = top.subfigures(1, 2, width_ratios=[0.8, 1.2])
+        ax = left.add_axes([0.16, 0.12, 0.8, 0.8])
+        BoundaryView(60, ax=ax, interpolation="nearest").update(trainer)
+        NetworkView(fig=right).update(trainer)
+        curves, health = bottom.subfigures(1, 2)
+        CurvesView(fig=curves).update(trainer)
+        HealthView(fig=health).update(trainer)
+    return fig

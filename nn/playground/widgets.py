@@ -1,20 +1,28 @@
-"""`Playground`: the controls (ipywidgets) around a `Trainer`, and the views shown as images.
+"""`Playground`: the controls (ipywidgets) around a `Trainer`, and live pictures drawn in the page.
 
-Training runs from a ``Play`` widget: each tick of it runs a few steps, so the kernel stays free
-between ticks (other cells run, controls respond) and a learning rate moved mid-run is used from
-the next step. The pictures are redrawn every ``redraw_every`` steps by updating the figures'
-artists and sending one PNG per view to an ``Image`` widget, which replaces the picture in place.
+Play runs training in the kernel as a task on its event loop: the task trains until a frame is
+due (every ``frame_ms``), sends the pictures' numbers, and yields for a millisecond, so the kernel
+keeps handling clicks and control changes between frames (Pause stops it within a frame). Training
+never waits for the page: a frame is sent only when the page has drawn the one before (or a second
+has passed), so a slow page gets fewer pictures, not a queue, and a cheaper `Trainer.step` shows up
+directly as more steps per second. The pictures are drawn in the browser on canvases
+(``board.Board``, anywidget, its JavaScript shipped in this package) from numbers alone.
 
 Everything the buttons do is a method (``step()``, ``run(n)``, ``reset()``, ``draw()``,
 ``add_points()``, ``start_race()``), and every control drives the trainer through its ``.value``
 observers, so the playground works the same from code and in tests.
 """
 
+import asyncio
+import html
 import time
 
+from . import board
 from .core import DATASETS, DEFAULT_LR, LOSSES, OPTIMIZER_NAMES, Trainer
-from .views import BoundaryView, CurvesView, HealthView, NetworkView, RaceView, png
 from ..activations import ACTIVATIONS
+
+# what a refused setting, a bad point or a failed step can raise: shown in the status line
+REFUSED = (ValueError, TypeError, ArithmeticError)
 
 
 def _widgets():
@@ -29,21 +37,23 @@ class Playground:
     """Train a small MLP interactively. ``Playground()`` in a notebook cell shows it.
 
     Keyword arguments are the starting settings (see `Trainer`: ``dataset="moons"``,
-    ``hidden=(16, 16)``, ``optimizer="adam"``, ``batch_size=10``, ...). ``redraw_every`` is how many
-    steps pass between redraws; ``steps_per_tick`` how many steps each tick of Play runs; ``interval`` the shortest time
-    between ticks in ms (it grows when the ticks take longer, so they never queue up).
+    ``hidden=(16, 16)``, ``optimizer="adam"``, ``batch_size=10``, ...). ``frame_ms`` is how long
+    Play trains between two pictures (50 ms: up to 20 pictures a second, and Pause within one).
     """
 
-    def __init__(self, redraw_every=10, steps_per_tick=5, interval=50, **settings):
+    def __init__(self, frame_ms=50, **settings):
         w = _widgets()
-        self.interval = interval
+        if not isinstance(frame_ms, (int, float)) or isinstance(frame_ms, bool) or not 5 <= frame_ms <= 1000:
+            raise ValueError(f"frame_ms is the time between pictures in milliseconds (5 to 1000), got {frame_ms!r}")
+        self.frame_ms = frame_ms
         self.trainer = Trainer(**settings)
-        self.redraw_every = redraw_every
-        self.steps_per_tick = steps_per_tick
-        self._drawn_at = None
         self._race = None
-        self.views = {"boundary": BoundaryView(), "curves": CurvesView(), "network": NetworkView(), "health": HealthView()}
-        self.race_view = RaceView()
+        self._tasks = {}
+        self._layout = None
+        self._sent = self._acked = 0
+        self._sent_at = 0.0
+        self._frame_cost = 0.0  # seconds a frame takes the kernel (averaged)
+        self.frames = 0  # frames sent to the page
         s = self.trainer.settings
         style = {"description_width": "90px"}
         wide = w.Layout(width="290px")
@@ -68,63 +78,97 @@ class Playground:
             "l2": control(w.BoundedFloatText, "l2", min=0.0, max=10.0, step=0.0001, description="L2"),
             "batch_size": control(w.BoundedIntText, "batch_size", min=1, max=100_000, description="batch size"),
         }
-        self.play = w.Play(value=0, min=0, max=10**9, step=1, interval=interval, description="play")
-        self.play.observe(self._on_tick, "value")
-        self.step_button = w.Button(description="one step", layout=w.Layout(width="90px"))
+        button = w.Layout(width="100px")
+        self.play = w.ToggleButton(value=False, description="play", icon="play", tooltip="train until paused", layout=button)
+        self.play.observe(lambda change: self._on_play("train", change["new"]), "value")
+        self.step_button = w.Button(description="one step", layout=button)
         self.step_button.on_click(lambda _: self.step())
-        self.reset_button = w.Button(description="reset", layout=w.Layout(width="90px"))
+        self.reset_button = w.Button(description="reset", layout=button)
         self.reset_button.on_click(lambda _: self.reset())
-        self.status = w.HTML()
+        self.status = w.HTML(layout=w.Layout(flex="1 1 300px"))
         # the learner's own points
-        self.point_class = w.BoundedIntText(value=0, min=0, max=9, description="class", style=style, layout=wide)
-        self.point_list = w.Text(placeholder="x, y, class; x, y, class; ...", description="add points", style=style, layout=w.Layout(width="420px"))
+        self.point_class = w.BoundedIntText(value=0, min=0, max=9, description="click adds class", style={"description_width": "110px"}, layout=w.Layout(width="170px"))
+        self.point_list = w.Text(placeholder="x, y, class; x, y, class; ...", description="add points", style=style, layout=w.Layout(width="360px"))
         self.add_button = w.Button(description="add", layout=w.Layout(width="60px"))
         self.add_button.on_click(lambda _: self._add_from_text())
         self.clear_button = w.Button(description="clear", layout=w.Layout(width="60px"))
         self.clear_button.on_click(lambda _: self.clear_points())
         # the race
-        self.race_choice = w.SelectMultiple(options=OPTIMIZER_NAMES, value=OPTIMIZER_NAMES, rows=5, description="race", style=style)
-        self.race_play = w.Play(value=0, min=0, max=10**9, step=1, interval=interval, description="race")
-        self.race_play.observe(self._on_race_tick, "value")
-        self.race_button = w.Button(description="new race", layout=w.Layout(width="90px"))
+        self.race_choice = w.SelectMultiple(options=OPTIMIZER_NAMES, value=OPTIMIZER_NAMES, rows=5, description="race", style=style, layout=w.Layout(width="210px"))
+        self.race_play = w.ToggleButton(value=False, description="race", icon="play", tooltip="advance the race until paused", layout=button)
+        self.race_play.observe(lambda change: self._on_play("race", change["new"]), "value")
+        self.race_button = w.Button(description="new race", layout=button)
         self.race_button.on_click(lambda _: self.start_race())
-        self.images = {name: w.Image(format="png") for name in self.views}
-        self.race_image = w.Image(format="png")
-        self.views["boundary"].fig.canvas.mpl_connect("button_press_event", self._on_press)
-        self.click_events = self._listen_for_clicks()
+        Board = board.board_class()
+        self.board = Board(kind="board")
+        self.board.on_msg(self._on_message)
+        self.race_board = Board(kind="race")
         c = self.controls
+        wrap = w.Layout(display="flex", flex_flow="row wrap", width="100%")
         data_box = w.VBox([w.HTML("<b>data</b>"), c["dataset"], c["n"], c["noise"], c["test_ratio"], c["seed"]])
         model_box = w.VBox([w.HTML("<b>model</b>"), c["hidden"], c["activation"], c["loss"]])
         train_box = w.VBox([w.HTML("<b>training</b>"), c["optimizer"], c["lr"], c["l1"], c["l2"], c["batch_size"]])
-        buttons = w.HBox([self.play, self.step_button, self.reset_button, self.status])
-        points_box = w.HBox([self.point_list, self.point_class, self.add_button, self.clear_button])
-        race_box = w.HBox([self.race_choice, w.VBox([self.race_button, self.race_play]), self.race_image])
+        buttons = w.HBox([self.play, self.step_button, self.reset_button, self.status], layout=wrap)
+        points_box = w.HBox([self.point_list, self.add_button, self.point_class, self.clear_button], layout=wrap)
+        race_box = w.HBox([self.race_choice, w.VBox([self.race_button, self.race_play]), self.race_board], layout=wrap)
         self.widget = w.VBox([
-            w.HBox([data_box, model_box, train_box]),
+            w.HBox([data_box, model_box, train_box], layout=wrap),
             buttons,
-            w.HBox([self.images["boundary"], self.images["network"]]),
-            w.HBox([self.images["curves"], self.images["health"]]),
+            self.board,
             points_box,
             race_box,
-        ])
+        ], layout=w.Layout(max_width="100%"))
         self.draw()
+        self.start_race()
 
     # ---- showing ----------------------------------------------------------------------------------
-    def _ipython_display_(self):
-        from IPython.display import display
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget, with a plain-text line for places that cannot show it (a notebook not run yet)."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/plain"] = self.describe()
+        return bundle
 
-        display(self.widget)
+    def describe(self):
+        """One line saying what this playground trains (what shows where the widget cannot)."""
+        t = self.trainer
+        s = t.settings
+        layout = "-".join(str(n) for n in [t.nin, *s["hidden"], t.task.nout])
+        data = f"{s['dataset']} ({len(t.X)} points)"
+        return (f"Playground: {data}, MLP {layout} {s['activation']}, {s['loss']}, {s['optimizer']} "
+                f"lr {s['lr']:g}, step {t.steps} (run the cell in a live notebook to train it)")
+
+    def __repr__(self):
+        return f"<{self.describe()}>"
+
+    def snapshot(self, **kwargs):
+        """The four pictures as one static matplotlib figure (see `views.snapshot`)."""
+        from .views import snapshot
+
+        return snapshot(self.trainer, **kwargs)
 
     def draw(self):
-        """Redraw every view now (artists updated in place) and send the pictures to the widgets."""
-        self.trainer.record()
-        for name, view in self.views.items():
-            view.update(self.trainer)
-            self.images[name].value = view.png()
-        self._drawn_at = self.trainer.steps
+        """Send the pictures' numbers for the current step to the page (and the status line)."""
+        began = time.perf_counter()
+        t = self.trainer
+        t.record()
+        if self._layout is None or self._layout["version"] != t.version:
+            self._layout = board.setup(t)
+        self._sent += 1
+        payload, rgb, neurons = board.frame(t, self._layout, self._sent)
+        with self.board.hold_sync():
+            if self.board.setup != self._layout:
+                self.board.setup = self._layout
+            self.board.grid = rgb
+            self.board.neurons = neurons
+            self.board.frame = payload
+        self._sent_at = now = time.perf_counter()
+        self._frame_cost = 0.8 * self._frame_cost + 0.2 * (now - began)
+        self.frames += 1
         self._say()
 
     def _say(self, error=None):
+        """The status line. Everything in it is escaped: it can hold text the learner typed."""
         t = self.trainer
         h = t.history
         text = f"step {t.steps}, epoch {t.epoch}, lr {t.optimizer.lr:.4g}"
@@ -134,28 +178,43 @@ class Playground:
             text += f", test loss {h['test_loss'][-1]:.4f}"
         if t.task.note:
             text += f" ({t.task.note})"
+        line = f"<span class='chainrule-status'>{html.escape(text)}</span>"
         if error:
-            text = f"<span style='color:#c00'>{error}</span>"
-        self.status.value = text
+            line = f"<span class='chainrule-error' style='color:#c00'>{html.escape(str(error))}</span>"
+        self.status.value = line
+
+    def _ready(self):
+        """Whether the page has drawn the frame before last (or a second has passed without word
+        from a page, when none shows the playground)."""
+        return self._acked >= self._sent - 1 or time.perf_counter() - self._sent_at > 1.0
+
+    def _on_message(self, _widget, content, _buffers):
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "drawn" and isinstance(content.get("frame"), int):
+            self._acked = max(self._acked, content["frame"])
+        elif content.get("type") == "click":
+            x, y = content.get("x"), content.get("y")
+            if isinstance(x, (int, float)) and isinstance(y, (int, float)):
+                self.on_click(float(x), float(y))
 
     # ---- training ---------------------------------------------------------------------------------
     def step(self):
-        """One training step; redraws if ``redraw_every`` steps have passed since the last drawing."""
-        try:
-            loss = self.trainer.step()
-        except (ValueError, FloatingPointError) as error:
-            self.play.playing = False
-            self._say(error=str(error))
-            return None
-        if self._drawn_at is None or self.trainer.steps - self._drawn_at >= self.redraw_every:
-            self.draw()
-        return loss
+        """One training step, shown at once; returns the batch loss (None if it failed)."""
+        return self.run(1)
 
     def run(self, n):
-        """``n`` steps with the usual throttled redraws; returns the last batch loss."""
-        loss = None
-        for _ in range(n):
-            loss = self.step()
+        """``n`` steps, then one picture; returns the last batch loss (None if a step failed)."""
+        loss = error = None
+        try:
+            for _ in range(n):
+                loss = self.trainer.step()
+        except REFUSED as caught:
+            loss, error = None, caught
+            self.play.value = False
+        self.draw()
+        if error is not None:
+            self._say(error=error)
         return loss
 
     def reset(self):
@@ -163,42 +222,88 @@ class Playground:
         self.trainer.reset()
         self.draw()
 
-    def _on_tick(self, change):
-        if change["new"] > change["old"]:
-            start = time.perf_counter()
-            for _ in range(self.steps_per_tick):
-                if self.step() is None:
+    def tick(self, seconds=None):
+        """Train for ``seconds`` (default ``frame_ms``, longer when frames are slow to make: they
+        never take more than a fifth of the time), then send a picture if the page is ready for
+        one. Play runs this again and again; returns how many steps it took."""
+        budget = max(self.frame_ms / 1000, 4 * self._frame_cost) if seconds is None else seconds
+        start = self.trainer.steps
+        end = time.perf_counter() + budget
+        try:
+            while True:
+                self.trainer.step()
+                if time.perf_counter() >= end:
                     break
-            self._pace(self.play, time.perf_counter() - start)
+        except REFUSED as error:
+            self.play.value = False
+            self.draw()
+            self._say(error=error)
+            return self.trainer.steps - start
+        if self._ready():
+            self.draw()
+        return self.trainer.steps - start
 
-    def _pace(self, play, seconds):
-        """Keep the ticks further apart than they take (averaged), so none wait in a queue and
-        pause stops at once."""
-        self._tick_cost = 0.8 * getattr(self, "_tick_cost", seconds) + 0.2 * seconds
-        wanted = max(self.interval, int(1500 * self._tick_cost))
-        if abs(wanted - play.interval) > 0.2 * play.interval:
-            play.interval = wanted
+    def _race_tick(self, seconds=None):
+        budget = self.frame_ms / 1000 if seconds is None else seconds
+        end = time.perf_counter() + budget
+        try:
+            while True:
+                self._race.step(1)
+                if time.perf_counter() >= end:
+                    break
+        except REFUSED as error:
+            self.race_play.value = False
+            self._say(error=error)
+        self._draw_race()
+
+    def _on_play(self, which, playing):
+        toggle = self.play if which == "train" else self.race_play
+        toggle.description = "pause" if playing else ("play" if which == "train" else "race")
+        toggle.icon = "pause" if playing else "play"
+        if not playing or which in self._tasks:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            toggle.value = False
+            self._say(error="Play needs a running notebook kernel; from code, call run(n) or race(n)")
+            return
+        self._tasks[which] = loop.create_task(self._play(which, toggle))
+
+    async def _play(self, which, toggle):
+        """Train (or race) until the toggle is released, a frame at a time, yielding in between."""
+        try:
+            while toggle.value:
+                self.tick() if which == "train" else self._race_tick()
+                await asyncio.sleep(0.001)  # the kernel handles messages (Pause, controls) here
+        finally:
+            del self._tasks[which]
+            self.draw() if which == "train" else self._draw_race()
 
     def _on_setting(self, key, change):
         value = change["new"]
         try:
             self.trainer.set(**{key: value})
-        except ValueError as error:
-            self._say(error=str(error))
+        except REFUSED as error:
+            self._say(error=error)
             return
         if key == "optimizer":  # each optimizer starts from its own usual rate
             self.controls["lr"].value = DEFAULT_LR[value]
+        if self._race is not None and self._race.version != self.trainer.version:
+            self.start_race()  # a race on the data and network shown
         self.draw()
 
     # ---- the learner's points ---------------------------------------------------------------------
     def add_points(self, points):
-        """Add ``(x, y, class)`` points to your own dataset and switch to it."""
+        """Add ``(x, y, class)`` points to your own dataset (choose the dataset ``own`` first)."""
+        if self.trainer.settings["dataset"] != "own":
+            self._say(error='to add points, choose the dataset "own" first (it starts empty)')
+            return
         try:
             self.trainer.add_points(points)
-        except ValueError as error:
-            self._say(error=str(error))
+        except REFUSED as error:
+            self._say(error=error)
             return
-        self.controls["dataset"].value = "own"
         self.draw()
 
     def clear_points(self):
@@ -206,36 +311,11 @@ class Playground:
         self.draw()
 
     def on_click(self, x, y):
-        """A click on the boundary plot at (x, y) adds a point of the class chosen in ``class``."""
-        self.add_points([(x, y, self.point_class.value)])
-
-    def _on_press(self, event):  # for an interactive matplotlib canvas showing the boundary figure
-        if event.inaxes is not None and event.xdata is not None:
-            self.on_click(event.xdata, event.ydata)
-
-    def _listen_for_clicks(self):
-        """Clicks on the boundary picture, through ipyevents when it is installed (else use the list)."""
-        try:
-            from ipyevents import Event
-        except ImportError:
-            return None
-        events = Event(source=self.images["boundary"], watched_events=["click"])
-        events.on_dom_event(self._on_image_click)
-        return events
-
-    def _on_image_click(self, event):
-        """A click at pixel (dataX, dataY) of the boundary PNG (origin top left) becomes a point."""
-        if event.get("dataX") is None or event.get("dataY") is None:
-            return
+        """A click on the boundary picture at (x, y): a point of the class chosen beside it."""
         if self.trainer.nin != 2:
-            self._say(error="points are added by clicking on a 2-D dataset's plot")
+            self._say(error="points are added by clicking on a 2-D dataset's picture")
             return
-        view = self.views["boundary"]
-        px, py = float(event["dataX"]), view.fig.bbox.height - float(event["dataY"])
-        x, y = view.ax.transData.inverted().transform((px, py))
-        (x0, x1), (y0, y1) = view.ax.get_xlim(), view.ax.get_ylim()
-        if x0 <= x <= x1 and y0 <= y <= y1:
-            self.on_click(float(x), float(y))
+        self.add_points([(x, y, self.point_class.value)])
 
     def _add_from_text(self):
         text = self.point_list.value.strip()
@@ -244,14 +324,20 @@ class Playground:
         except ValueError:
             self._say(error=f"points are 'x, y, class' separated by ';', got {text!r}")
             return
+        before = len(self.trainer.points)
         self.add_points(points)
-        self.point_list.value = ""
+        if len(self.trainer.points) > before:
+            self.point_list.value = ""
 
     # ---- the optimizer race -----------------------------------------------------------------------
     def start_race(self, optimizers=None, lrs=None):
         """A new race from the current initial weights; ``race_play`` (or ``race(n)``) advances it."""
         names = list(self.race_choice.value if optimizers is None else optimizers)
-        self._race = self.trainer.race(names, lrs)
+        try:
+            self._race = self.trainer.race(names, lrs)
+        except REFUSED as error:
+            self._say(error=error)
+            return None
         self._draw_race()
         return self._race
 
@@ -263,15 +349,5 @@ class Playground:
         return race
 
     def _draw_race(self):
-        self.race_view.update(self._race)
-        self.race_image.value = png(self.race_view.fig)
-
-    def _on_race_tick(self, change):
-        if change["new"] > change["old"]:
-            if self._race is None:
-                self.start_race()
-            start = time.perf_counter()
-            self._race.step(self.steps_per_tick)
-            if self._race.steps % self.redraw_every < self.steps_per_tick:
-                self._draw_race()
-            self._pace(self.race_play, time.perf_counter() - start)
+        if self._race is not None:
+            self.race_board.frame = board.race_frame(self._race, self.frames)
