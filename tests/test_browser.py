@@ -152,7 +152,7 @@ def test_the_playground_trains_shows_one_step_pauses_and_takes_clicks(jupyter):
     page.locator(".widget-dropdown", has_text="dataset").locator("select").select_option("own")
     page.wait_for_function("() => document.querySelector('.chainrule-board').dataset.points === '0'")
     bounds = state(page)["bounds"]
-    for (x, y, cls, colour) in ((0.5, -0.5, 0, (59, 76, 192)), (-0.75, 0.8, 1, (180, 4, 38)), (1.2, 1.1, 1, (180, 4, 38))):
+    for (x, y, cls, colour) in ((0.5, -0.5, 0, (232, 134, 42)), (-0.75, 0.8, 1, (42, 111, 219)), (1.2, 1.1, 1, (42, 111, 219))):
         field = page.locator(".widget-inline-hbox", has_text="click adds class").locator("input")
         field.fill(str(cls))
         field.press("Enter")

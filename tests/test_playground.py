@@ -247,8 +247,12 @@ def test_long_curves_are_thinned_evenly_and_keep_the_last_point():
 
 
 def test_the_page_and_the_snapshot_use_the_lessons_class_colours():
-    assert grid.class_colours(2) == ["#3b4cc0", "#b40426"]
+    from nn.playground.views import CLASS_COLOURS
+
+    assert grid.class_colours(2) == CLASS_COLOURS[:2] == ["#e8862a", "#2a6fdb"]  # orange 0, blue 1
     assert len(set(grid.class_colours(5))) == 5
+    js = (ROOT / "nn" / "playground" / "front" / "board.js").read_text()
+    assert all(c in js for c in CLASS_COLOURS[:2])  # the page's fallback before its first setup
     from nn.playground import snapshot
 
     t = Trainer(n=40, hidden=[4])

@@ -81,19 +81,13 @@ def grid(bounds, size):
     return np.stack([gx.ravel(), gy.ravel()], axis=1)
 
 
-TWO_CLASSES = ("#3b4cc0", "#b40426")  # class 0 blue, class 1 red: the ends of "coolwarm", as in the lessons
+CLASS_COLOURS = ["#e8862a", "#2a6fdb", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 LEVELS = 6  # confidence bands in the boundary heatmap
 
 
 def class_colours(k):
-    """A colour per class, as every lesson draws classes: two classes at the ends of matplotlib's
-    "coolwarm" (blue 0, red 1), more along "viridis" (what ``scatter(c=y, cmap=...)`` gives)."""
-    if k <= 2:
-        return list(TWO_CLASSES[:max(k, 1)]) if k > 0 else []
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    return [to_hex(colormaps["viridis"](i / (k - 1))) for i in range(k)]
+    """A colour per class, the same in every picture of the course: orange 0, blue 1, green 2, ..."""
+    return [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
 
 
 def shade(task, out, k):

@@ -4,16 +4,17 @@ pictures in the browser (board.py). Each view draws into its own `Figure` or a p
 pyplot, so nothing is shown by accident), updates its artists in place, and rebuilds them only when
 the model's layout or the data change (``trainer.version``).
 
-Colours: classes as in every lesson (`grid.class_colours`: blue 0 and red 1, or viridis for more);
-a weight or a neuron's output is red when positive and blue when negative. Test points are drawn
+Colours: classes as in every lesson (`CLASS_COLOURS`: orange 0, blue 1, green 2, ...); a weight
+is blue when positive and orange when negative, a neuron's output blue when positive and red when
+negative. Test points are drawn
 hollow, training points filled.
 """
 
-from .grid import LEVELS, class_colours, layer_outputs, outputs, window
+from .grid import CLASS_COLOURS, LEVELS, class_colours, layer_outputs, outputs, window  # noqa: F401 (the lessons import CLASS_COLOURS here)
 from .grid import grid as grid_array
 from .grid import shade as _shade
 
-POSITIVE, NEGATIVE = "#b40426", "#3b4cc0"  # a weight's sign: red +, blue - (coolwarm, like the classes)
+POSITIVE, NEGATIVE = "#2a6fdb", "#e8862a"  # a weight's sign: blue +, orange - (like classes 1 and 0)
 TRAIN, TEST = "#1f77b4", "#ff7f0e"  # curves and 1-D points: matplotlib's first two colours
 MAX_DRAWN = 24  # neurons drawn per layer in the network view (the rest are counted, not drawn)
 
@@ -185,7 +186,7 @@ class CurvesView(View):
 
 class NetworkView(View):
     """The network: each neuron a small heatmap of its output over the input plane, each weight a
-    line whose width is its size and whose colour its sign (red +, blue -)."""
+    line whose width is its size and whose colour its sign (blue +, orange -)."""
 
     size = (6.0, 4.0)
 
@@ -224,7 +225,7 @@ class NetworkView(View):
         self.bounds = window(trainer.X, own=trainer.settings["dataset"] == "own")
         self.grid = grid_array(self.bounds if trainer.nin == 2 else self.bounds[:1], self.resolution)
         self.images = []
-        cmap = colormaps["coolwarm"].resampled(LEVELS * 2 + 1)  # a few shades read as well as many
+        cmap = colormaps["RdBu"].resampled(LEVELS * 2 + 1)  # a few shades read as well as many
         for c, n in enumerate(self.shown):
             column = []
             for i in range(n):
@@ -263,7 +264,7 @@ class NetworkView(View):
                 arr = np.asarray(layers[c][:, i], dtype=float).reshape(shape)
                 scale = max(float(np.abs(arr).max()), 1e-12)
                 image.set_data(arr / scale)
-        self.title.set_text(f"weights: width = size, red +, blue -   (max |w| = {top:.2f})")
+        self.title.set_text(f"weights: width = size, blue +, orange -   (max |w| = {top:.2f})")
 
 
 class HealthView(View):

@@ -7,12 +7,12 @@
 // kernel never sends faster than the page draws (no queue builds up, and Pause stops what is shown).
 // A click on the boundary picture is sent as {type: "click", x, y} in data coordinates.
 
-const POSITIVE = "#b40426", NEGATIVE = "#3b4cc0"; // a weight's sign: red +, blue − (coolwarm, like the classes)
+const POSITIVE = "#2a6fdb", NEGATIVE = "#e8862a"; // a weight's sign: blue +, orange − (like classes 1 and 0)
 const TRAIN = "#1f77b4", TEST = "#ff7f0e";
 const SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
-// coolwarm in 13 steps (low blue, high red, like the classes), for the neurons' outputs
-const COOLWARM = [[59, 76, 192], [84, 113, 222], [112, 146, 243], [141, 176, 254], [170, 199, 253], [197, 214, 242],
-  [221, 221, 221], [239, 206, 189], [247, 184, 156], [244, 154, 123], [231, 117, 91], [210, 74, 63], [180, 4, 38]];
+// RdBu in 13 steps (negative red, positive blue), for the neurons' outputs
+const RDBU = [[103, 0, 31], [165, 20, 41], [202, 72, 66], [229, 130, 103], [247, 183, 153], [252, 224, 207],
+  [247, 247, 247], [215, 232, 241], [167, 208, 228], [107, 172, 209], [56, 132, 187], [28, 93, 160], [5, 48, 97]];
 const FONT = "12px system-ui, -apple-system, 'Segoe UI', sans-serif";
 const SMALL = "11px system-ui, -apple-system, 'Segoe UI', sans-serif";
 
@@ -206,7 +206,7 @@ function drawBoundary(view) {
     ctx.restore();
   }
   const map = axes(ctx, rect, bounds[0], bounds[1], { title: frame.title || "", xlabel: "x₁", ylabel: "x₂" });
-  const colours = setup.colours || ["#3b4cc0", "#b40426"];
+  const colours = setup.colours || ["#e8862a", "#2a6fdb"];
   const colour = (p) => colours[p[2] % colours.length];
   dots(ctx, map, setup.train || [], colour, true);
   dots(ctx, map, setup.test || [], colour, false);
@@ -292,7 +292,7 @@ function drawNetwork(view) {
       if (data.length >= (n + 1) * cell) {
         for (let r = 0; r < rows; r++) {
           for (let q = 0; q < res; q++) {
-            const v = data[n * cell + (rows - 1 - r) * res + q], colour = COOLWARM[Math.min(12, Math.floor((v / 256) * 13))];
+            const v = data[n * cell + (rows - 1 - r) * res + q], colour = RDBU[Math.min(12, Math.floor((v / 256) * 13))];
             const d = (r * res + q) * 4;
             img.data[d] = colour[0]; img.data[d + 1] = colour[1]; img.data[d + 2] = colour[2]; img.data[d + 3] = 255;
           }
@@ -315,7 +315,7 @@ function drawNetwork(view) {
     if (sizes[c] > shown[c]) ctx.fillText(`+${sizes[c] - shown[c]} more`, left + c * gap, NETWORK.h - 6);
   });
   ctx.font = SMALL;
-  ctx.fillText(`weights: width = size, red +, blue −  (max |w| = ${fmt(maxw)})`, NETWORK.w / 2, 13);
+  ctx.fillText(`weights: width = size, blue +, orange −  (max |w| = ${fmt(maxw)})`, NETWORK.w / 2, 13);
   ctx.restore();
 }
 
