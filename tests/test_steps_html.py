@@ -2,25 +2,13 @@
 
 import html
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 from autograd.views.steps import backward_steps, forward_steps
 from autograd.views.steps_html import frame_svg, save_steps, steps_html
 from examples import lecture_expression
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from lab import CHROMIUM, CHROMIUM_ARGS  # Debian's chromium and the flags every browser test uses
 
 
 def classic():
