@@ -189,7 +189,8 @@ class GPT(Floatable):
     a linear head that gives one logit per token of the vocabulary.
 
     ``vocab`` is a `nn.text.CharTokenizer` (then `nn.text.generate` returns strings), the characters
-    it knows as a string, or a vocabulary size. The defaults are microgpt's: 1 layer, 16 channels,
+    it knows as a string, or a vocabulary size (token ids then; the last id is BOS, the token that
+    starts and ends a sequence, as in the tokenizer). The defaults are microgpt's: 1 layer, 16 channels,
     4 heads, 16 positions, RMSNorm without weights (also right after the embeddings), ReLU, no
     biases, weights drawn from N(0, ``std`` = 0.08) in microgpt's order (wte, wpe, lm_head, then
     each layer's wq, wk, wv, wo, fc1, fc2), about 4,200 parameters.
@@ -209,8 +210,8 @@ class GPT(Floatable):
         if n_embd % n_head:
             raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head} (each head gets n_embd // n_head channels)")
         self.norm_kind = _check_choice(norm, NORMS, "norm")
-        self.std = std
         rng = rng_from(seed)
+        # drawn in microgpt's order (the head before the blocks), kept in the order they compute
         wte = Embedding(self.vocab_size, n_embd, std, rng)
         wpe = Embedding(block_size, n_embd, std, rng)
         lm_head = Linear(n_embd, self.vocab_size, bias=False, std=std, seed=rng)
