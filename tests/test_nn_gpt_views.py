@@ -103,3 +103,14 @@ def test_stepping_through_a_softmax_backward_gives_backwards_gradients():
     stepper = Stepper(loss)
     stepper.go(len(stepper) - 1)
     assert {zi: stepper.frame.grads[zi] for zi in z} == {zi: replayed[zi] for zi in z}
+
+
+def test_a_deeper_model_names_each_layers_cache_and_draws_any_layers_head():
+    deep = GPT(CharTokenizer("abc"), n_layer=2, n_embd=4, n_head=2, block_size=6, seed=0)
+    drawing = draw_position(deep, "ab")
+    assert boxes(drawing) == ["Embedding", "Block 0", "Block 1", "lm_head"]
+    assert "<B>L1.k0[0]</B>" in drawing.source and "<B>L0.v1[3]</B>" in drawing.source
+    outputs, weights = head_graph(deep, "ab", layer=1, head=1)
+    assert [w.data for w in weights] == attention_weights(deep, "ab", layer=1)[1][2]
+    with pytest.raises(ValueError, match="layer must be in 0..1"):
+        attention_weights(deep, "ab", layer=2)
