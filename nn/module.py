@@ -23,6 +23,7 @@ from autograd import Constant, Parameter, Value, no_grad, scope
 
 from .activations import ACTIVATIONS, VALUE_ACTIVATIONS
 from .float_path import layer_function
+from .interrupts import deferred_interrupts
 
 INITS = ("uniform", "xavier", "kaiming")
 
@@ -54,7 +55,7 @@ def rng_from(seed):
 
 def _check_choice(value, choices, what):
     if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+        raise ValueError(f"unknown {what} {_short(value)}; choose one of: {', '.join(choices)}")
     return value
 
 
@@ -113,7 +114,13 @@ def _as_floats(x, nin, who):
 
 
 def _short(x):
-    text = repr(x)
+    """``repr(x)`` cut to 60 characters; an int too long to print in full is described instead."""
+    if isinstance(x, int) and x.bit_length() > 200:
+        return f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<{type(x).__name__} object>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -265,13 +272,14 @@ class Module:
         """Set the parameters from ``state`` (as made by ``state_dict()``).
 
         Every name must match and every value must be a finite number; otherwise a ValueError
-        says what is wrong and no parameter changes.
+        says what is wrong and no parameter changes (nor does Ctrl-C leave it half loaded).
         """
         from .serialize import check_state
 
         values = check_state(self, state)
-        for p, value in zip(self.parameters(), values):
-            p.data = value
+        with deferred_interrupts():  # Ctrl-C meanwhile waits: a model is never half loaded
+            for p, value in zip(self.parameters(), values):
+                p.data = value
 
     def save(self, path):
         """Write the model (its layout and weights) to ``path`` as JSON; see `nn.serialize`."""
@@ -603,43 +611,112 @@ def _add(x, fx, who):
 
 
 MODULES = {cls.__name__: cls for cls in (Neuron, Layer, Sequential, MLP, Dropout, Residual)}
+BUILT_IN = frozenset(MODULES)
+MAX_DEPTH = 100  # modules inside modules, in a layout read from a file
+
+
+def layout_size(config):
+    """The number of parameters of the module ``config`` describes (as ``module.config()`` writes
+    it), found without building anything. A ValueError says what is wrong with a description no
+    module could have written. `nn.load` compares this number with the weights a file holds before
+    it builds the model, so a small file cannot make it allocate a huge network.
+
+    A registered module type (`register`) is counted by its class's own ``layout_size(config)``,
+    if it has one; if a part has none, the answer is None (unknown)."""
+    total = 0
+    known = True
+    stack = [(config, 1)]
+    while stack:
+        item, depth = stack.pop()
+        kind = item.get("type") if isinstance(item, dict) else None
+        if not isinstance(kind, str) or kind not in MODULES:
+            raise ValueError(f"not a module description: {_short(item)}")
+        if depth > MAX_DEPTH:
+            raise ValueError(f"modules are nested more than {MAX_DEPTH} deep")
+        try:
+            if kind not in BUILT_IN:
+                count = getattr(MODULES[kind], "layout_size", None)
+                if count is None:
+                    known = False
+                else:
+                    total += _check_count(count(item), kind)
+            elif kind == "Dropout":
+                Dropout(item["p"])  # checks p; a Dropout has no parameters
+            elif kind == "Residual":
+                stack.append((item["block"], depth + 1))
+            elif kind == "Sequential":
+                layers = item["layers"]
+                if not isinstance(layers, list) or not layers:
+                    raise ValueError(f"a Sequential's layers must be a non-empty list, got {_short(layers)}")
+                stack.extend((layer, depth + 1) for layer in layers)
+            else:
+                nin = _check_size(item["nin"], f"{kind} nin")
+                if kind == "MLP":
+                    nouts = item["nouts"]
+                    if not isinstance(nouts, list) or not nouts:
+                        raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {_short(nouts)}")
+                    sizes = [_check_size(n, "each MLP layer size") for n in nouts]
+                    _check_name(item.get("output", "linear"), "output activation")
+                else:
+                    sizes = [1 if kind == "Neuron" else _check_size(item["nout"], "Layer nout")]
+                _check_name(item["activation"], "activation")
+                for n in sizes:
+                    total += n * (nin + 1)
+                    nin = n
+        except KeyError as error:
+            raise ValueError(f"incomplete {kind} description: {_short(item)} (no {error})") from None
+    return total if known else None
+
+
+def _check_count(count, kind):
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+        raise TypeError(f"{kind}.layout_size() must return a number of parameters (an int >= 0), got {_short(count)}")
+    return int(count)
+
+
+def _check_name(value, what):
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a name, one of: {', '.join(ACTIVATIONS)}; got {_short(value)}")
+    return _check_choice(value, ACTIVATIONS, what)
 
 
 def register(cls):
     """Let `from_config` (and so `nn.load`) rebuild modules of class ``cls``, whose ``config()`` is
     ``{"type": class name, **the constructor's keyword arguments}`` and whose constructor takes
-    ``seed=``. Returns ``cls``, so it works as a class decorator."""
+    ``seed=``. Returns ``cls``, so it works as a class decorator.
+
+    A classmethod ``layout_size(config)`` that returns how many parameters such a description has
+    (without building it) lets `nn.load` refuse a file that does not hold them before it builds
+    anything; without one, `nn.load` builds only layouts in which no number exceeds the count of
+    weights in the file."""
     MODULES[cls.__name__] = cls
     return cls
 
 
 def from_config(config, seed=0):
-    """Build a module from the description ``module.config()`` returns.
+    """Build a module from the description ``module.config()`` returns (checked whole first, by
+    `layout_size`).
 
     Its weights are placeholders (a loaded file replaces them), drawn from their own generator
-    (``seed``), so building one never moves the generator that ``nn.manual_seed`` seeded.
+    (``seed``), so building one never moves the global generator that ``random.seed`` seeded.
     """
-    stack_error = ValueError(f"not a module description: {_short(config)}")
-    if not isinstance(config, dict) or config.get("type") not in MODULES:
-        raise stack_error
+    layout_size(config)
+    return _build(config, rng_from(seed))
+
+
+def _build(config, rng):
     kind = config["type"]
-    rng = rng_from(seed)
-    try:
-        if kind == "Neuron":
-            return Neuron(config["nin"], config["activation"], seed=rng)
-        if kind == "Layer":
-            return Layer(config["nin"], config["nout"], config["activation"], seed=rng)
-        if kind == "MLP":
-            return MLP(config["nin"], config["nouts"], config["activation"], seed=rng, output=config.get("output", "linear"))
-        if kind == "Dropout":
-            return Dropout(config["p"])
-        if kind == "Residual":
-            return Residual(from_config(config["block"], rng))
-        if kind != "Sequential":  # a registered module: config() holds its keyword arguments
-            return MODULES[kind](**{key: value for key, value in config.items() if key != "type"}, seed=rng)
-        layers = config["layers"]
-        if not isinstance(layers, list):
-            raise stack_error
-        return Sequential([from_config(layer, rng) for layer in layers])
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"incomplete {kind} description: {_short(config)} ({error})") from None
+    if kind == "Neuron":
+        return Neuron(config["nin"], config["activation"], seed=rng)
+    if kind == "Layer":
+        return Layer(config["nin"], config["nout"], config["activation"], seed=rng)
+    if kind == "MLP":
+        return MLP(config["nin"], config["nouts"], config["activation"], seed=rng, output=config.get("output", "linear"))
+    if kind == "Dropout":
+        return Dropout(config["p"])
+    if kind == "Residual":
+        return Residual(_build(config["block"], rng))
+    if kind == "Sequential":
+        return Sequential([_build(layer, rng) for layer in config["layers"]])
+    # a registered module: config() holds its keyword arguments
+    return MODULES[kind](**{key: value for key, value in config.items() if key != "type"}, seed=rng)

@@ -2,10 +2,17 @@
 run code).
 
 A file holds the format name and version, the model's layout (``module.config()``) and every
-parameter by its dotted name. ``save`` writes a temporary file next to the target and renames it
-over the target, so a crash midway never leaves a half-written model. ``load_into`` checks the whole
-file against the model before it changes anything: a wrong, truncated or mismatched file raises a
-ValueError saying what is wrong, and the model stays exactly as it was.
+parameter by its dotted name.
+
+- ``save`` writes a temporary file next to the target and renames it over the target, so a failed
+  or interrupted save (full disk, no permission, Ctrl-C) leaves the old file intact. It writes
+  where ``open(path, "w")`` would: through a symbolic link into the file it points to, keeping an
+  existing file's permissions, for any name ``open`` accepts.
+- ``load_into`` and ``load`` check the whole file before they change or build anything: a wrong,
+  truncated, hostile or mismatched file raises a ValueError that names the file and says what is
+  wrong, and the model stays exactly as it was. ``load`` checks that the layout has as many
+  parameters as the file holds before it builds the model, so a small file cannot make it allocate
+  a huge one.
 """
 
 import errno
@@ -14,61 +21,129 @@ import math
 import numbers
 import os
 import secrets
+import stat
+from collections.abc import Mapping
+
+from .interrupts import deferred_interrupts
+from .module import _short
 
 FORMAT = "chainrule.nn"
 VERSION = 1
+_TEMPORARY_PREFIX = 20  # characters of the file name kept in the temporary name (which must fit NAME_MAX)
 
 
 def save(model, path):
     """Write ``model`` to ``path`` as JSON (atomically: a temporary file renamed over the target)."""
-    path = os.fspath(path)
-    state = model.state_dict()
-    for name, value in state.items():
-        if not math.isfinite(value):
-            raise ValueError(f"cannot save: parameter {name} is {value} (training diverged?)")
+    path = os.fsdecode(os.fspath(path))
+    state = {}
+    for name, value in model.state_dict().items():
+        number = _finite(value)
+        if number is None:
+            raise ValueError(f"cannot save: parameter {name} is {_short(value)} (training diverged?)")
+        state[name] = number
     try:
         config = model.config()
     except NotImplementedError:
         config = None
     document = {"format": FORMAT, "version": VERSION, "model": config, "parameters": state}
-    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    folder = os.path.dirname(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
     try:
-        # O_EXCL: never reuse a file; mode 0o666 minus the umask, like any file the user writes
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise _save_error(error, path, folder) from None
+        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    except (TypeError, ValueError, RecursionError) as error:
+        raise ValueError(f"cannot save: the model's layout from config() is not plain JSON ({error})") from None
+    _write(path, text)
+
+
+def _write(path, text):
+    """Put ``text`` into the file ``path`` names, all of it or none of it."""
+    target = path
+    if os.path.islink(path):  # write into the file the link points to, as open() does
+        target = os.path.realpath(path)
+        if os.path.islink(target):
+            raise OSError(errno.ELOOP, f"cannot save the model to {path}: the symbolic link goes round in a loop")
+    folder, name = os.path.split(target)
+    folder = folder or os.curdir
+    temporary = f".{name[:_TEMPORARY_PREFIX]}.{secrets.token_hex(4)}.tmp"
+    # Names relative to the opened folder: the temporary path is never longer than the user's.
+    relative = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd
+    folder_fd = None
+    f = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException as error:
+        if relative:
+            folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        else:
+            name, temporary = target, os.path.join(folder, temporary)
         try:
-            os.unlink(temporary)
+            existing = os.stat(name, dir_fd=folder_fd)
         except FileNotFoundError:
-            pass
+            existing = None
+        if existing is not None and stat.S_ISDIR(existing.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            with open(target, "w", encoding="utf-8") as pipe:  # a device or a pipe: written into, not replaced
+                pipe.write(text)
+            return
+        if existing is not None and not os.access(name, os.W_OK, dir_fd=folder_fd):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)  # open() would refuse it too
+
+        def opener(file, flags):  # "x": a new file, never one that exists; 0o666 minus the umask
+            return os.open(file, flags, 0o666, dir_fd=folder_fd)
+
+        with deferred_interrupts():  # no Ctrl-C between creating the file and holding it in f
+            f = open(temporary, "x", encoding="utf-8", opener=opener)
+        if existing is not None:  # the new file keeps the old one's permissions (and owner, if allowed)
+            os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
+            if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
+                try:
+                    os.fchown(f.fileno(), existing.st_uid, existing.st_gid)
+                except OSError:
+                    pass
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+        f = None  # renamed: nothing to clean up
+        if folder_fd is not None:
+            try:
+                os.fsync(folder_fd)  # the rename itself reaches the disk
+            except OSError:
+                pass
+    except BaseException as error:
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass
+            try:
+                os.unlink(temporary, dir_fd=folder_fd)
+            except OSError:
+                pass
         if isinstance(error, OSError):
-            raise _save_error(error, path, folder) from None
+            raise _save_error(error, path, target, folder) from None
         raise
+    finally:
+        if folder_fd is not None:
+            os.close(folder_fd)
 
 
-def _save_error(error, path, folder):
+def _save_error(error, path, target, folder):
     """The OS error of a failed save, told about the user's path (not the temporary file)."""
     no_access = f"no permission to write in {folder}; choose a folder you can write to"
     reasons = {
         errno.ENOTDIR: f"part of the folder {folder} is a file, not a folder; choose another path",
-        errno.EISDIR: f"{path} is a folder; add a file name, e.g. {os.path.join(path, 'model.json')}",
+        errno.EISDIR: f"{target} is a folder; add a file name, e.g. {os.path.join(path, 'model.json')}",
         errno.EACCES: no_access,
         errno.EPERM: no_access,
         errno.EROFS: f"{folder} is on a read-only file system; choose another folder",
         errno.ENOSPC: "the disk is full; free some space and save again",
+        errno.EDQUOT: "the disk quota is used up; free some space and save again",
+        errno.EFBIG: "the file would be larger than this process may write (a file size limit); raise the limit or save a smaller model",
         errno.ENAMETOOLONG: "the file name is too long; choose a shorter one",
     }
     if not os.path.isdir(folder):
         reasons[errno.ENOENT] = f"the folder {folder} does not exist; create it first (os.makedirs) or choose another folder"
+    if error.filename == target:  # the existing file is read-only
+        reasons[errno.EACCES] = f"{target} is read-only; make it writable or choose another name"
     reason = reasons.get(error.errno) or error.strerror or str(error)
     message = f"cannot save the model to {path}: {reason}"
     return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
@@ -76,55 +151,107 @@ def _save_error(error, path, folder):
 
 def read(path):
     """The checked contents of a saved model file: ``(layout or None, {name: value})``."""
-    path = os.fspath(path)
+    path = os.fsdecode(os.fspath(path))
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a chainrule model file (it is not text)") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as error:
         # a saved file is one object: an error at its end, or no closing brace, means it was cut short
         body = text.rstrip()
         truncated = error.pos >= len(body) or (body.startswith("{") and not body.endswith("}"))
         hint = " (the file looks truncated)" if truncated else ""
         raise ValueError(f"{path} is not valid JSON{hint}: {error}") from None
+    except _TooLong as error:
+        raise ValueError(f"{path} is not a chainrule model file: it holds {error}") from None
+    except RecursionError:
+        raise ValueError(f"{path} is not a chainrule model file: its JSON is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path} is not a chainrule model file (no \"format\": \"{FORMAT}\" in it)")
-    if document.get("version") != VERSION:
-        raise ValueError(f"{path} has format version {document.get('version')!r}; this version reads {VERSION}")
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:  # not True, not 1.0: the number 1
+        raise ValueError(f"{path} has format version {_short(version)}; this version reads {VERSION}")
     state = document.get("parameters")
     if not isinstance(state, dict):
         raise ValueError(f"{path} has no \"parameters\" object")
     return document.get("model"), state
 
 
+class _TooLong(Exception):
+    pass
+
+
+def _json_int(text):
+    """An integer of the file; one longer than any float (10**309) is refused before Python's
+    int-from-text limit (4,300 digits) is reached, or the time a longer one takes."""
+    digits = len(text) - text.startswith("-")
+    if digits > 309:
+        raise _TooLong(f"an integer of {digits} digits, too large for a float")
+    return int(text)
+
+
 def load_into(model, path):
     """Set ``model``'s weights from a file written by ``save``; on any problem, change nothing."""
+    path = os.fsdecode(os.fspath(path))
     config, state = read(path)
     try:
         own = model.config()
     except NotImplementedError:
         own = None
     if config is not None and own is not None and config != own:
-        raise ValueError(f"{os.fspath(path)} holds a different model: {_describe(config)}, not {_describe(own)}")
-    _load_state(model, state, os.fspath(path))
+        raise ValueError(f"{path} holds a different model: {_describe(config)}, not {_describe(own)}")
+    _load_state(model, state, path)
 
 
 def load(path):
-    """Rebuild a model from a file written by ``save`` (its layout and its weights)."""
-    from .module import from_config
+    """Rebuild a model from a file written by ``save`` (its layout and its weights).
 
+    The layout is checked first, and must have exactly as many parameters as the file holds:
+    nothing is built for a file that does not hold the model it describes."""
+    from .module import from_config, layout_size
+
+    path = os.fsdecode(os.fspath(path))
     config, state = read(path)
     if config is None:
-        raise ValueError(f"{os.fspath(path)} does not describe its model's layout; build the model and use model.load(path)")
+        raise ValueError(f"{path} does not describe its model's layout; build the model and use model.load(path)")
+    try:
+        size = layout_size(config)
+    except ValueError as error:
+        raise ValueError(f"{path} holds a model layout that cannot be built: {error}") from None
+    if size is None:  # a registered module that cannot count its parameters: no size beyond the weights held
+        largest = _largest_int(config)
+        if largest > len(state):
+            raise ValueError(
+                f"{path} describes {_describe(config)} with a size of {largest}, more than the {len(state)} weights "
+                "it holds; nothing was built"
+            )
+    elif size != len(state):
+        raise ValueError(
+            f"{path} describes {_describe(config)} with {size} parameters, but holds {len(state)}; nothing was built"
+        )
     try:
         model = from_config(config)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"{os.fspath(path)} holds a model layout that cannot be built: {error}") from None
-    _load_state(model, state, f"{os.fspath(path)}, whose layout is {_describe(config)}")
+        raise ValueError(f"{path} holds a model layout that cannot be built: {error}") from None
+    _load_state(model, state, f"{path}, whose layout is {_describe(config)}")
     return model
+
+
+def _largest_int(layout):
+    """The largest int anywhere in a layout (0 if none)."""
+    largest, stack = 0, [layout]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            largest = max(largest, abs(item))
+    return largest
 
 
 def _load_state(model, state, source):
@@ -138,7 +265,7 @@ def _load_state(model, state, source):
 def check_state(model, state):
     """The values of ``state`` in the order of ``model.parameters()``, after checking every name and
     value; raises ValueError naming what is missing, extra or not a finite number."""
-    if not isinstance(state, dict):
+    if not isinstance(state, Mapping):
         raise ValueError(f"a state dict must be a dict of name -> number, got {type(state).__name__}")
     names = [name for name, _ in model.named_parameters()]
     missing = [name for name in names if name not in state]
@@ -153,27 +280,40 @@ def check_state(model, state):
         raise ValueError(f"the weights do not fit this model ({'; '.join(parts)}); nothing was loaded")
     values = []
     for name in names:
-        value = state[name]
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"parameter {name} must be a finite number, got {value!r}; nothing was loaded")
-        values.append(float(value))
+        value = _finite(state[name])
+        if value is None:
+            raise ValueError(f"parameter {name} must be a finite number, got {_short(state[name])}; nothing was loaded")
+        values.append(value)
     return values
 
 
+def _finite(value):
+    """``value`` as a finite float (a NumPy number too), or None if it is not one (a bool, a str,
+    inf, nan, an int too large for a float)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _few(names, limit=3):
-    shown = ", ".join(names[:limit])
+    shown = ", ".join(_short(name) if not isinstance(name, str) else name for name in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
 def _describe(config):
     """``MLP(nin=2, nouts=[16, 1], activation='tanh')`` from a layout (nested layouts by type only)."""
     if not isinstance(config, dict):
-        return repr(config)
+        return _short(config)
     args = []
     for key, value in config.items():
         if key == "type":
             continue
         if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
             value = [item.get("type") if isinstance(item, dict) else item for item in (value if isinstance(value, list) else [value])]
-        args.append(f"{key}={value!r}")
-    return f"{config.get('type')}({', '.join(args)})"
+        args.append(f"{_short(key)}={_short(value)}" if not isinstance(key, str) else f"{key}={_short(value)}")
+    kind = config.get("type")
+    return f"{kind if isinstance(kind, str) else _short(kind)}({', '.join(args)})"
