@@ -12,7 +12,7 @@ from . import data, losses, optim, schedules, text
 from .blocks import Embedding, LayerNorm, Linear, RMSNorm, log_softmax, softmax
 from .gpt import GPT, Block, CausalSelfAttention, KVCache, MLPBlock
 from .module import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential, manual_seed
-from .optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from .optim import SGD, Adagrad, Adam, AdamW, RMSprop, clip_grad_norm_, clip_grad_value_
 from .serialize import load
 from .train import History, accuracy, classify, fit, predict
 
@@ -54,6 +54,8 @@ __all__ = [
     "AdamW",
     "RMSprop",
     "Adagrad",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "fit",
     "predict",
     "accuracy",

@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 
 PROG = "python -m nn"
 DATASETS = ("moons", "xor", "circles", "spiral", "blobs", "yin_yang", "regression", "digits")
@@ -34,6 +35,10 @@ DATASET_DEFAULTS = {
     "regression": {"optimizer": "adam", "epochs": 50, "batch_size": 10},
     "digits": {"layers": [32], "init": "kaiming", "optimizer": "adam", "epochs": 3, "batch_size": 32},
 }
+FEATURES = {"digits": 64, "regression": 1}  # inputs per point; every other dataset has 2
+# A scalar engine builds a node per multiply: beyond these, one step would take minutes and gigabytes.
+MAX_SAMPLES = 100_000
+MAX_PARAMETERS = 1_000_000
 CLASSES = {"moons": 2, "xor": 2, "circles": 2, "yin_yang": 3, "digits": 10, "regression": None}  # spiral, blobs: --classes
 
 
@@ -166,6 +171,15 @@ def resolve(args):
             has = "has no classes" if args.k is None else f"always has {args.k} classes"
             raise UsageError(f"--classes applies to spiral and blobs only; {dataset} {has}")
     args.loss, args.n_out = _loss_and_outputs(dataset, args.k, args.loss)
+    if args.samples > MAX_SAMPLES:
+        raise UsageError(f"--samples {args.samples}: at most {MAX_SAMPLES:,} points (a scalar engine trains on a few thousand)")
+    sizes = [FEATURES.get(dataset, 2), *args.layers, args.n_out]
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise UsageError(
+            f"--layers {','.join(map(str, args.layers))}: a model of {count:,} parameters; at most {MAX_PARAMETERS:,} "
+            "(a scalar engine makes one graph node per multiply, so one step would take minutes and gigabytes)"
+        )
     if args.lr is None:  # plain SGD at 1.0 on mse's gradient 2*(out - target) leaves every relu dead
         args.lr = 0.1 if (args.optimizer, args.loss) == ("sgd", "mse") else DEFAULT_LR[args.optimizer]
     return args
@@ -395,12 +409,18 @@ def _curve(plt, model, train, validation, title, path):
     plt.close(fig)
 
 
+def _warn(message, category, filename, lineno, file=None, line=None):
+    print(f"{_prog()}: warning: {message}", file=sys.stderr)
+
+
 def main(argv=None):
     """Entry point of ``python -m nn`` and the ``chainrule`` command; returns the exit status."""
     p = parser()
     args = p.parse_args(argv)
     try:
-        run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warn  # one line, like the errors
+            run(args)
     except UsageError as error:
         p.error(str(error))  # exits with status 2, as for any other bad argument
     except BrokenPipeError:  # the reader went away (e.g. piped into head): nothing left to say

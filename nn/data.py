@@ -57,7 +57,10 @@ def _as_float(v, where):
     if not isinstance(v, numbers.Real):
         hint = " (use its .data)" if hasattr(v, "data") and hasattr(v, "grad") else ""
         raise TypeError(f"{where} is {v!r} of type {type(v).__name__}; expected a number{hint}")
-    f = float(v)
+    try:
+        f = float(v)
+    except OverflowError:
+        raise ValueError(f"{where} is an int too large for a float; every value must be a finite number") from None
     if not math.isfinite(f):
         raise ValueError(f"{where} is {f}; every value must be a finite number")
     return f

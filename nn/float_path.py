@@ -8,6 +8,8 @@ out once as Python with the sum over the inputs spelled out, and compiled; each 
         def forward(x):
             try:
                 x0, x1 = x
+                if type(x0) is bool or type(x1) is bool:
+                    raise TypeError
                 out = []
                 for b, w0, w1 in rows:
                     z = b + w0 * x0 + w1 * x1
@@ -23,8 +25,9 @@ Float arithmetic on local variables is the fastest thing plain CPython runs: abo
 than ``sum(map(mul, w, x), b)`` per neuron. It also adds left to right exactly as the graph's
 ``+`` node does, so both paths give the same numbers to the last bit (``sum()`` of floats is
 compensated from Python 3.12 on, and would not). Inputs that are not plain numbers (a `Value`,
-NumPy floats, a wrong length) make the last ``z`` something other than a float or raise; they take
-the ``convert`` branch, which makes them floats or raises an error that says what was wrong.
+NumPy floats, a bool, a wrong length) make the last ``z`` something other than a float or raise;
+they take the ``convert`` branch, which makes them floats or raises the error that ``model(x)``
+raises for them, saying what was wrong.
 """
 
 import functools
@@ -60,6 +63,8 @@ def _source(nin, activation, single):
         "    def forward(x):",
         "        try:",
         f"            {', '.join(x)}{',' if nin == 1 else ''} = x",
+        f"            if {' or '.join(f'type({xi}) is bool' for xi in x)}:",
+        "                raise TypeError",
         "            out = []",
         f"            for b, {', '.join(w)} in rows:",
         *[f"                {line}" for line in sums],

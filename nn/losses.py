@@ -16,6 +16,8 @@ import numbers
 
 from autograd import Value
 
+from .module import _short
+
 REDUCTIONS = ("mean", "sum")
 
 
@@ -51,7 +53,12 @@ def _number(x, what):
     """``x`` as a `Value` or a Python float (so NumPy numbers give float results too)."""
     if not _is_number(x):
         raise TypeError(f"{what} must be a number or a Value, got {type(x).__name__}: {_short(x)}")
-    return x if isinstance(x, Value) else float(x)
+    if isinstance(x, Value):
+        return x
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{what} is {_short(x)}, too large for a float") from None
 
 
 def _plain(targets):
@@ -59,11 +66,6 @@ def _plain(targets):
     if not isinstance(targets, (Value, list, tuple)) and hasattr(targets, "tolist"):
         return targets.tolist()
     return targets
-
-
-def _short(x):
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _reduce(terms, reduction, name):
@@ -89,7 +91,7 @@ def _batch(outputs, targets, name):
 
 def _label_sign(label, name):
     if not isinstance(label, numbers.Real) or isinstance(label, bool):
-        raise TypeError(f"{name}: a label must be a number (0/1 or -1/+1), got {type(label).__name__}: {label!r}")
+        raise TypeError(f"{name}: a label must be a number (0/1 or -1/+1), got {type(label).__name__}: {_short(label)}")
     return 1.0 if label > 0 else -1.0
 
 
@@ -113,7 +115,16 @@ def mse(outputs, targets, reduction="mean"):
             stack.extend(reversed(list(zip(out, target))))
         else:
             pairs.append((_number(out, "mse: an output"), _number(target, "mse: a target")))
-    return _reduce([(out - target) ** 2 for out, target in pairs], reduction, "mse")
+    return _reduce([_square(out - target) for out, target in pairs], reduction, "mse")
+
+
+def _square(d):
+    if isinstance(d, Value):
+        return d**2
+    try:
+        return d**2
+    except OverflowError:  # on floats: inf, as float arithmetic gives elsewhere
+        return math.inf
 
 
 def hinge(scores, labels, reduction="mean"):
@@ -143,7 +154,7 @@ def binary_cross_entropy(logits, targets, reduction="mean"):
         z = _number(z, "binary_cross_entropy: a logit")
         if not isinstance(t, numbers.Real) or isinstance(t, bool) or not 0.0 <= t <= 1.0:
             raise ValueError(
-                f"binary_cross_entropy: targets must be in [0, 1] (labels 0/1), got {t!r}; "
+                f"binary_cross_entropy: targets must be in [0, 1] (labels 0/1), got {_short(t)}; "
                 "for -1/+1 labels use hinge, or map them to 0/1"
             )
         # softplus(z) = z + log(1 + e^-z) for z > 0, log(1 + e^z) otherwise: both exact, never overflow
@@ -184,7 +195,7 @@ def _class_index(index, k):
     """``index`` as an int in 0..k-1: any integral number (NumPy integers too) or a float like 2.0."""
     whole = isinstance(index, numbers.Integral) or (isinstance(index, numbers.Real) and float(index).is_integer())
     if isinstance(index, bool) or not whole or not 0 <= index < k:
-        raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {index!r}")
+        raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {_short(index)}")
     return int(index)
 
 

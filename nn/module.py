@@ -93,24 +93,20 @@ def _as_list(x, nin, who):
 
 def _as_values(x, nin, who):
     """The inputs as `Value`s: numbers become `Constant` leaves (data, not trainable), once."""
-    x = _as_list(x, nin, who)
-    out = []
-    for i, xi in enumerate(x):
-        if isinstance(xi, Value):
-            out.append(xi)
-        elif isinstance(xi, numbers.Real) and not isinstance(xi, bool):
-            out.append(Constant(xi))
-        else:
-            raise TypeError(f"{who}: input {i} must be a number or a Value, got {type(xi).__name__}: {xi!r}")
-    return out
+    return [xi if isinstance(xi, Value) else Constant(xi) for xi in _checked(x, nin, who)]
 
 
 def _as_floats(x, nin, who):
+    """The inputs as floats, refused exactly as `_as_values` refuses them."""
+    return [float(xi) for xi in _checked(x, nin, who)]
+
+
+def _checked(x, nin, who):
     x = _as_list(x, nin, who)
     for i, xi in enumerate(x):
         if not isinstance(xi, (Value, numbers.Real)) or isinstance(xi, bool):
-            raise TypeError(f"{who}: inputs must be numbers, but input {i} is {type(xi).__name__}: {xi!r}")
-    return [float(xi) for xi in x]
+            raise TypeError(f"{who}: input {i} must be a number or a Value, got {type(xi).__name__}: {_short(xi)}")
+    return x
 
 
 def _short(x):

@@ -14,13 +14,23 @@ import numbers
 
 from autograd import Value
 
+from .interrupts import deferred_interrupts
+from .module import _short
+
 
 def _number(x, what, low=0.0, high=None, high_open=False):
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < low:
-        raise ValueError(f"{what} must be a finite number >= {low}, got {x!r}")
-    if high is not None and (x > high or (high_open and x == high)):
-        raise ValueError(f"{what} must be {'<' if high_open else '<='} {high}, got {x!r}")
-    return float(x)
+    """``x`` as a float, or a ValueError naming ``what`` unless it is a finite number in range."""
+    value = None
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            value = float(x)
+        except (OverflowError, ValueError, TypeError):  # e.g. an int beyond any float
+            pass
+    if value is None or not math.isfinite(value) or value < low:
+        raise ValueError(f"{what} must be a finite number >= {low}, got {_short(x)}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{what} must be {'<' if high_open else '<='} {high}, got {_short(x)}")
+    return value
 
 
 def _lerp(start, end, weight):
@@ -57,7 +67,11 @@ class Optimizer:
     def lr(self):
         """The learning rate of the next step (a schedule is evaluated at the current step count)."""
         if self._schedule is not None:
-            return _number(self._schedule(self.steps), f"the schedule's learning rate at step {self.steps}")
+            try:
+                lr = self._schedule(self.steps)
+            except OverflowError:  # e.g. a growing rate beyond any float
+                lr = math.inf
+            return _number(lr, f"the schedule's learning rate at step {self.steps}")
         return self._lr
 
     @lr.setter
@@ -75,8 +89,11 @@ class Optimizer:
     def step(self):
         """Update every parameter from its ``.grad`` (fill it first with ``loss.backward()``).
 
-        A parameter whose ``.grad`` is None (no gradient yet, as PyTorch marks it) is left as it
-        is, and so is its state."""
+        All or nothing: every new value and state is computed first, then all are written at once
+        (a Ctrl-C meanwhile waits until they are), so the parameters, their state and ``steps``
+        always agree. A gradient, new value or state that is not finite (training diverged) raises
+        FloatingPointError and changes nothing. A parameter whose ``.grad`` is None (no gradient
+        yet, as PyTorch marks it) is left as it is, and so is its state."""
         for name, p in zip(self.names, self.params):
             if p.grad is not None and not math.isfinite(p.grad):
                 raise FloatingPointError(
@@ -84,10 +101,26 @@ class Optimizer:
                     "(a smaller learning rate or a stable loss usually fixes this)"
                 )
         lr = self.lr
-        for p in self.params:
-            if p.grad is not None:
-                p.data = self._update(p.data, p.grad, lr, self.state[p])
-        self.steps += 1
+        updates = []
+        for name, p in zip(self.names, self.params):
+            if p.grad is None:
+                continue
+            state = dict(self.state[p])
+            try:
+                x = self._update(p.data, p.grad, lr, state)
+            except (OverflowError, ValueError):  # a float too large, or the square root of one gone negative
+                x = math.nan
+            if not (math.isfinite(x) and all(map(math.isfinite, state.values()))):
+                raise FloatingPointError(
+                    f"this step (lr={lr:g}) would make parameter {name} or its optimizer state infinite or nan; "
+                    "no parameter was changed (lower the learning rate)"
+                )
+            updates.append((p, x, state))
+        with deferred_interrupts():
+            for p, x, state in updates:
+                p.data = x
+                self.state[p].update(state)
+            self.steps += 1
 
     def _update(self, x, g, lr, state):
         raise NotImplementedError
@@ -254,6 +287,91 @@ class Adagrad(Optimizer):
         if self.weight_decay:
             text += f", weight_decay={self.weight_decay}"
         return text
+
+
+# ---- gradient clipping ------------------------------------------------------------------------------
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients down so that together their norm is at most ``max_norm``, as
+    ``torch.nn.utils.clip_grad_norm_`` does; returns the total norm before clipping (a float).
+
+    ``parameters`` is a model, a list of `Value`s or one `Value`. The total norm is the
+    ``norm_type``-norm of all the gradients as one vector: 2 (the default) is its Euclidean length,
+    ``math.inf`` (or ``"inf"``) the largest absolute gradient, any other p > 0 ``(sum |g|**p)**(1/p)``.
+    When it exceeds ``max_norm``, every gradient is multiplied by ``max_norm / (total + 1e-6)``: the
+    step keeps its direction and only gets shorter, which stops one exploding gradient from
+    throwing the weights far away. A ``.grad`` of None is skipped.
+
+    A total norm that is inf or nan leaves the gradients as they are (so ``optimizer.step()`` then
+    names the parameter at fault), where PyTorch would make them nan; ``error_if_nonfinite=True``
+    raises FloatingPointError instead.
+    """
+    params = _with_gradients(parameters, "clip_grad_norm_")
+    max_norm = math.inf if max_norm == math.inf else _number(max_norm, "clip_grad_norm_: max_norm")
+    p = _norm_type(norm_type)
+    grads = [abs(v.grad) for v in params]
+    if not grads:
+        return 0.0
+    if p == math.inf:
+        total = max(grads)
+    elif p == 2.0:
+        total = math.hypot(*grads)  # no overflow or underflow in the squares
+    else:
+        largest = max(grads)
+        if largest == 0.0 or not math.isfinite(largest):
+            total = largest
+        else:  # scaled by the largest, so |g|**p cannot overflow
+            try:
+                total = largest * math.fsum((g / largest) ** p for g in grads) ** (1.0 / p)
+            except OverflowError:  # a tiny p: a norm beyond any float
+                total = math.inf
+    if not math.isfinite(total):
+        if error_if_nonfinite:
+            raise FloatingPointError(
+                f"clip_grad_norm_: the total norm of the gradients is {total}; "
+                "a gradient is inf or nan (lower the learning rate, or look for the operation that overflowed)"
+            )
+        return total
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1.0:
+        with deferred_interrupts():  # all gradients scaled, or none
+            for v in params:
+                v.grad = v.grad * coefficient
+    return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient into ``[-clip_value, clip_value]``, as ``torch.nn.utils.clip_grad_value_``
+    does (each one alone, so unlike `clip_grad_norm_` it can turn the step's direction). A ``.grad``
+    of None is skipped; nan stays nan."""
+    params = _with_gradients(parameters, "clip_grad_value_")
+    limit = _number(clip_value, "clip_grad_value_: clip_value")
+    with deferred_interrupts():
+        for v in params:
+            v.grad = min(max(v.grad, -limit), limit) if v.grad == v.grad else v.grad
+
+
+def _with_gradients(parameters, who):
+    """The `Value`s among ``parameters`` (a model, a list or one Value) whose ``.grad`` is not None."""
+    if isinstance(parameters, Value):
+        parameters = [parameters]
+    elif hasattr(parameters, "parameters") and callable(parameters.parameters):
+        parameters = parameters.parameters()
+    try:
+        parameters = list(parameters)
+    except TypeError:
+        raise TypeError(f"{who} takes a model, a list of Values or one Value, got {type(parameters).__name__}") from None
+    for v in parameters:
+        if not isinstance(v, Value):
+            raise TypeError(f"{who} takes Values, got a {type(v).__name__}: {_short(v)}")
+    return [v for v in parameters if v.grad is not None]
+
+
+def _norm_type(p):
+    if p == "inf":
+        return math.inf
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+        raise ValueError(f"norm_type must be a number > 0 or math.inf (the largest |gradient|), got {_short(p)}")
+    return float(p)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}

@@ -36,9 +36,13 @@ def _rate(x, what):
     """A finite number >= 0, as a float."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{what} must be a number, got {type(x).__name__}: {x!r}")
-    if not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
-    return float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # an int beyond any float
+        value = math.inf
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number >= 0, got {value if value == math.inf else x!r}")
+    return value
 
 
 def constant(lr):
@@ -51,7 +55,14 @@ def step(lr, every, gamma=0.1):
     """``lr`` multiplied by ``gamma`` after every ``every`` steps: lr * gamma**(k // every)."""
     lr, gamma = _rate(lr, "lr"), _rate(gamma, "gamma")
     every = _count(every, "every")
-    return Schedule(lambda k: lr * gamma ** (k // every), f"step({lr}, every={every}, gamma={gamma})")
+
+    def rule(k):
+        try:
+            return lr * gamma ** (k // every)
+        except OverflowError:  # gamma > 1 for long enough: a rate beyond any float, which the optimizer refuses
+            return math.inf
+
+    return Schedule(rule, f"step({lr}, every={every}, gamma={gamma})")
 
 
 def linear(start, end, steps):

@@ -14,15 +14,18 @@ The loop ``fit`` runs is the one a learner writes by hand::
 
 import gc
 import math
+import numbers
 import random
 import sys
+import warnings
 from contextlib import contextmanager, nullcontext
 
 from autograd import no_grad
 
 from . import data as datasets
 from . import losses as loss_functions
-from .optim import OPTIMIZERS, Optimizer
+from .module import _short
+from .optim import OPTIMIZERS, Optimizer, _number, clip_grad_norm_
 
 
 # ---- evaluation on floats ---------------------------------------------------------------------------
@@ -260,11 +263,14 @@ def _in_notebook():
 
 
 # ---- the loop -------------------------------------------------------------------------------------------
-def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0):
+def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0, clip_grad_norm=None):
     """One update: zero the gradients, forward the batch, the loss (plus the l2/l1 penalties),
-    backward, ``optimizer.step()``. Returns the loss as a float (penalties included).
+    backward, (clip the gradients' norm to ``clip_grad_norm``), ``optimizer.step()``. Returns the
+    loss as a float (penalties included).
 
-    The parameters' ``.grad`` still hold this batch's gradients afterwards, so they can be inspected.
+    The parameters' ``.grad`` still hold this batch's gradients afterwards (clipped, if asked), so
+    they can be inspected. An error or Ctrl-C before the step changes no weight; the step itself is
+    all or nothing.
     """
     with paused_gc():
         optimizer.zero_grad()
@@ -274,6 +280,8 @@ def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0):
         if l1:
             total = total + loss_functions.l1(model, l1)
         total.backward()
+        if clip_grad_norm is not None:
+            clip_grad_norm_(optimizer.params, clip_grad_norm)
         optimizer.step()
         value = total.data
         del total
@@ -291,6 +299,7 @@ def fit(
     lr=None,
     l2=0.0,
     l1=0.0,
+    clip_grad_norm=None,
     early_stopping=None,
     monitor=None,
     restore_best=True,
@@ -304,78 +313,121 @@ def fit(
       ``loss(outputs, targets) -> Value``. By default it follows the data: several outputs and class
       labels -> cross_entropy; one output and 0/1 labels -> binary_cross_entropy; -1/+1 -> hinge;
       float targets -> mse.
-    - ``optimizer``: an `nn.optim` optimizer, or a name (``"sgd"``, ``"momentum"``, ``"adam"``,
-      ``"adamw"``, ``"rmsprop"``, ``"adagrad"``) built with ``lr`` (or its default). Default: Adam.
-    - ``batch_size``: None for full-batch steps, else mini-batches in a new order each epoch.
+    - ``optimizer``: an `nn.optim` optimizer built on this model's parameters, or a name (``"sgd"``,
+      ``"momentum"``, ``"adam"``, ``"adamw"``, ``"rmsprop"``, ``"adagrad"``) built with ``lr`` (or
+      its default). Default: Adam.
+    - ``epochs``: passes over the data (at least 1); ``batch_size``: None for full-batch steps, else
+      mini-batches of that many examples in a new order each epoch.
     - ``validation``: ``(X_val, y_val)``, or the part of ``data`` to hold out: a fraction (0.2)
       or a count (30), split with ``seed``.
     - ``l2``/``l1``: penalty strengths added to the training loss.
+    - ``clip_grad_norm``: a maximum norm; before every step the gradients are scaled down so their
+      total (Euclidean) norm is at most this (`nn.clip_grad_norm_`), which tames exploding gradients.
     - ``early_stopping``: a patience: stop once ``monitor`` (``"val_loss"`` when there is validation
       data, else ``"train_loss"``; also ``"val_accuracy"``, ``"train_accuracy"``) has not improved
       for that many epochs; with ``restore_best`` the model ends with its best epoch's weights.
     - ``progress``: None shows a tqdm bar in a terminal or notebook only, False never, True always.
     - ``callback(epoch, history)``: called after every epoch (epochs count from 1).
+
+    Every argument, the data and the validation data are checked (and the model measured on both)
+    before the first step, so a mistake is reported before anything changes. Training that diverges
+    stops with a FloatingPointError that says to lower the learning rate (and a loss that grows a
+    hundredfold warns). Stopped by an error or Ctrl-C, the model and optimizer are as they were
+    after the last complete step.
     """
     X, y = datasets.check_dataset(*_pair(data, "data"))
-    if isinstance(validation, (int, float)) and not isinstance(validation, bool):
+    if isinstance(validation, numbers.Real) and not isinstance(validation, bool):
         X, X_val, y, y_val = datasets.train_test_split(X, y, test_size=validation, seed=seed)
     elif validation is not None:
         X_val, y_val = datasets.check_dataset(*_pair(validation, "validation"))
+        if len(X_val[0]) != len(X[0]):
+            raise ValueError(
+                f"validation rows have {len(X_val[0])} features but training rows have {len(X[0])}; they must match"
+            )
     else:
         X_val = y_val = None
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
-    for name, value in (("l2", l2), ("l1", l1)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or math.isinf(value):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    epochs = _count(epochs, "epochs", "a number of passes over the data")
+    if batch_size is not None:
+        batch_size = _count(batch_size, "batch_size", "examples per step, or None for the whole data at once")
+    l2, l1 = _penalty(l2, "l2"), _penalty(l1, "l1")
+    if clip_grad_norm is not None:
+        clip_grad_norm = _positive(clip_grad_norm, "clip_grad_norm")
+    if progress not in (None, True, False):
+        raise TypeError(f"progress must be None (a bar in a terminal or notebook), True or False, got {progress!r}")
+    early_stopping = check_loop(early_stopping, callback)
     loss_fn, threshold, _ = _task(model, X, y, loss)
-    opt = _optimizer(optimizer, model, lr)
     if monitor is None:
         monitor = "val_loss" if X_val is not None else "train_loss"
-    if monitor not in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+    if not isinstance(monitor, str) or monitor not in MONITORS:
         raise ValueError(f"monitor must be train_loss, val_loss, train_accuracy or val_accuracy, got {monitor!r}")
     if monitor.startswith("val") and X_val is None:
         raise ValueError(f"monitor={monitor!r} needs validation data (validation=(X_val, y_val) or a fraction)")
     if monitor.endswith("accuracy") and threshold is None:
         raise ValueError("accuracy is undefined for regression targets; monitor a loss instead")
-    check_loop(early_stopping, callback)
+    _check_optimizer(optimizer, model, lr)
+    # Measured once before training: whatever the loss cannot take in either set fails now.
+    start_loss = _measure(model, X, y, loss_fn, threshold, "data")
+    if X_val is not None:
+        _measure(model, X_val, y_val, loss_fn, threshold, "validation data")
+    opt = _optimizer(optimizer, model, lr)
 
     history = History(monitor)
     shuffle_rng = random.Random(seed)
 
     def train_epoch():
         for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
-            train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1)
+            train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1, clip_grad_norm=clip_grad_norm)
         _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
 
     bar = _progress_bar(epochs, progress)
-    return run_epochs(model, history, epochs, train_epoch, early_stopping, restore_best, bar, callback)
+    return run_epochs(model, history, epochs, train_epoch, early_stopping, restore_best, bar, callback,
+                      optimizer=opt, start_loss=start_loss)
 
 
 def check_loop(early_stopping, callback):
-    """Check the arguments `run_epochs` takes from the user, before any training."""
-    if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int) or early_stopping < 1):
-        raise ValueError(f"early_stopping is a patience in epochs (an int >= 1), got {early_stopping!r}")
+    """Check the arguments `run_epochs` takes from the user, before any training; returns the
+    patience as an int (or None)."""
+    if early_stopping is not None:
+        early_stopping = _count(early_stopping, "early_stopping", "a patience in epochs")
     if callback is not None and not callable(callback):
         raise TypeError("callback must be a function callback(epoch, history)")
+    return early_stopping
 
 
 def run_epochs(model, history, epochs, train_epoch, early_stopping=None, restore_best=True, bar=None, callback=None,
-               advance=1):
+               advance=1, optimizer=None, start_loss=None):
     """The loop of `fit` (and of `nn.text.fit_text`): ``train_epoch()`` trains one epoch and records
     its numbers in ``history``; then the monitored number is checked, the best epoch remembered, the
     progress ``bar`` moved on by ``advance`` and ``callback(epoch, history)`` called, and the run
     stops once the number has not improved for ``early_stopping`` epochs (the model then gets its
-    best weights back when ``restore_best``). Trains in training mode; returns ``history``."""
+    best weights back when ``restore_best``). Trains in training mode; returns ``history``.
+
+    Training that diverges (an overflow, a non-finite gradient or loss) ends with a FloatingPointError
+    that says to lower the learning rate of ``optimizer``; a train loss that grows to `DIVERGING`
+    times ``start_loss`` (or 1) warns once."""
     monitor = history.monitor
-    best, best_state, waited = None, None, 0
+    best, best_state, waited, warned = None, None, 0, False
     higher_is_better = monitor.endswith("accuracy")
     with mode(model, training=True), (bar if bar is not None else nullcontext()):
         for epoch in range(1, epochs + 1):
-            train_epoch()
+            try:
+                train_epoch()
+            except (OverflowError, FloatingPointError) as error:
+                raise FloatingPointError(_diverged(epoch, optimizer, error)) from error
             value = getattr(history, monitor)[-1]
-            if not math.isfinite(value):
-                raise FloatingPointError(f"the {monitor.replace('_', ' ')} became {value} at epoch {epoch}; lower the learning rate")
+            loss = history.train_loss[-1] if history.train_loss else value
+            if not math.isfinite(value) or not math.isfinite(loss):
+                bad = value if not math.isfinite(value) else loss
+                which = monitor if not math.isfinite(value) else "train_loss"
+                raise FloatingPointError(_diverged(epoch, optimizer, f"the {which.replace('_', ' ')} became {bad}"))
+            if start_loss is not None and not warned and loss > DIVERGING * max(start_loss, 1.0):
+                warnings.warn(
+                    f"the train loss grew from {start_loss:.4g} to {loss:.4g} by epoch {epoch}: "
+                    f"training is diverging; lower the learning rate{_rate(optimizer)}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                warned = True
             if best is None or (value > best if higher_is_better else value < best):
                 best, waited, history.best_epoch = value, 0, epoch
                 if early_stopping is not None and restore_best:
@@ -393,6 +445,88 @@ def run_epochs(model, history, epochs, train_epoch, early_stopping=None, restore
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+MONITORS = ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+DIVERGING = 100  # a train loss this many times its start (or 1) warns that training diverges
+
+
+def _count(value, name, what):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1 ({what}), got {_short(value)}")
+    return int(value)
+
+
+def _penalty(value, name):
+    number = _real(value)
+    if number is None or not 0.0 <= number < math.inf:
+        raise ValueError(f"{name} must be a finite number >= 0, got {_short(value)}")
+    return number
+
+
+def _positive(value, name):
+    number = _real(value)
+    if number is None or not 0.0 < number < math.inf:
+        raise ValueError(f"{name} must be a finite number > 0 (a maximum gradient norm), got {_short(value)}")
+    return number
+
+
+def _real(value):
+    """``value`` as a float, or None when it is not a real number (or does not fit a float)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _check_optimizer(optimizer, model, lr):
+    """Refuse, before training, an optimizer that would not train this model."""
+    if isinstance(optimizer, Optimizer):
+        held = set(optimizer.params)
+        named = list(model.named_parameters())
+        missing = [name for name, p in named if p not in held]
+        if missing:
+            which = "none" if len(missing) == len(named) else f"only {len(named) - len(missing)}"
+            raise ValueError(
+                f"the optimizer holds {which} of this model's {len(named)} parameters (missing: "
+                f"{', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}), so fit would not train them; "
+                f"build it on this model, e.g. {type(optimizer).__name__}(model, lr=...). "
+                "To train only some parameters, write the loop with nn.train.train_step"
+            )
+        if lr is not None and not callable(lr):
+            _number(lr, "lr")  # checked now, set on the optimizer only once training starts
+    elif optimizer is not None and not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a name or an nn.optim optimizer, got {type(optimizer).__name__}")
+
+
+def _measure(model, X, y, loss_fn, threshold, what):
+    """The loss before training; an error names ``what`` (the data or the validation data)."""
+    try:
+        return evaluate(model, X, y, loss_fn, threshold)[0]
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{what}: {error}") from None
+    except OverflowError as error:
+        raise FloatingPointError(f"{what}: the model's outputs overflow before training ({error})") from None
+
+
+def _rate(opt):
+    """`` (lr=0.1)``: the learning rate of the optimizer's next step, for messages ('' without one)."""
+    if opt is None:
+        return ""
+    try:
+        return f" (lr={opt.lr:g})"
+    except ValueError as error:
+        return f" ({error})"
+
+
+def _diverged(epoch, opt, error):
+    reason = "a number grew beyond the largest float (about 1.8e308)" if isinstance(error, OverflowError) else str(error)
+    return (
+        f"training diverged in epoch {epoch}: {reason}; the model is as it was after the last complete step. "
+        f"Lower the learning rate{_rate(opt)}"
+    )
 
 
 def _pair(data, name):

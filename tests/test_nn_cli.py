@@ -242,3 +242,29 @@ def test_a_bad_out_folder_is_reported_before_training(where, tmp_path, capsys, m
     monkeypatch.undo()
     code, out, err = run(capsys, "--epochs", "1", "--samples", "20", "--no-plots", "--out", str(made))
     assert code == 0 and (made / "model.json").exists()
+
+
+@pytest.mark.parametrize("argv", [["--lr", "1e4"], ["--lr", "1e4", "--loss", "mse"], ["--lr", "1e6", "--optimizer", "sgd", "--dataset", "regression"]])
+def test_a_learning_rate_that_diverges_ends_with_lower_the_learning_rate(argv, tmp_path, capsys):
+    code, out, err = run(capsys, *argv, "--no-plots", "--out", str(tmp_path))
+    lines = err.splitlines()
+    assert code == 1 and "Traceback" not in err and "Numerical result out of range" not in err
+    assert lines[-1].startswith("python -m nn: error: training diverged in epoch") and "Lower the learning rate" in lines[-1]
+    assert all(line.startswith("python -m nn: warning: the train loss grew") for line in lines[:-1])
+    assert not (tmp_path / "model.json").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--layers", "100000,100000"], "--layers 100000,100000: a model of 10,000,500,001 parameters; at most 1,000,000"),
+        (["--dataset", "digits", "--layers", "4000,200"], "a model of 1,062,210 parameters"),
+        (["--samples", "1000000000"], "--samples 1000000000: at most 100,000 points"),
+    ],
+)
+def test_sizes_no_scalar_engine_can_train_are_refused_before_anything_is_built(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(nn, "MLP", lambda *a, **k: pytest.fail("built a model"))
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and message in err and err.count("\n") == 1

@@ -231,3 +231,19 @@ def test_losses_match_pytorch():
 def test_bad_input_says_what_is_wrong(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_numbers_too_large_for_a_float_get_a_clear_error_or_inf():
+    from autograd import Value
+    from nn import data
+
+    with pytest.raises(ValueError, match="mse: a target is an int of about 401 digits, too large for a float"):
+        losses.mse(Value(1.0), 10**400)
+    with pytest.raises(ValueError, match="class index in 0..1, got an int of about 5001 digits"):
+        losses.cross_entropy([Value(1.0), Value(2.0)], 10**5000)
+    with pytest.raises(ValueError, match="targets must be in \\[0, 1\\] .*got an int of about 401 digits"):
+        losses.binary_cross_entropy(Value(1.0), 10**400)
+    assert losses.mse([1e200], [0.0]) == math.inf  # on floats, as float arithmetic overflows elsewhere
+    assert losses.mse([3.0], [1.0]) == 4.0
+    with pytest.raises(ValueError, match=r"X\[0\]\[0\] is an int too large for a float"):
+        data.check_dataset([[10**400, 1.0]], [1])

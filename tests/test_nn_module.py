@@ -397,7 +397,7 @@ def test_bad_inputs_say_what_is_wrong():
         model("ab")
     with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
         model.forward_floats([1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match="must be numbers"):
+    with pytest.raises(TypeError, match="input 1 must be a number or a Value, got NoneType"):
         model.predict([[1.0, None]])
     with pytest.raises(ValueError, match="takes 2 inputs, got 1"):
         model.predict([[1.0]])

@@ -238,3 +238,171 @@ def test_a_schedule_that_returns_garbage_is_reported():
     opt = SGD([Value(1.0)], lr=lambda k: -1.0)
     with pytest.raises(ValueError, match="schedule's learning rate at step 0"):
         opt.step()
+
+
+# ---- a step is all or nothing ---------------------------------------------------------------------
+def _snapshot(model, opt):
+    return model.state_dict(), {name: dict(state) for name, state in opt.named_state().items()}, opt.steps
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS)
+def test_ctrl_c_at_any_line_of_a_step_changes_everything_or_nothing(name, kwargs):
+    from interrupts import interrupt_everywhere
+
+    model = MLP(2, [3, 1], activation="tanh", seed=1)
+    opt = OURS[name](model, **kwargs)
+    for _ in range(2):  # some state to keep consistent
+        opt.zero_grad()
+        losses.mse([model(x) for x in X], Y).backward()
+        opt.step()
+    before = _snapshot(model, opt)
+    grads = [p.grad for p in model.parameters()]
+    opt.step()
+    after = _snapshot(model, opt)
+
+    def setup():
+        model.load_state_dict(before[0])
+        for p, state, g in zip(model.parameters(), before[1].values(), grads):
+            opt.state[p].clear()
+            opt.state[p].update(state)
+            p.grad = g
+        opt.steps = before[2]
+        return None
+
+    def check(_, interrupted):
+        now = _snapshot(model, opt)
+        assert now == after or (interrupted and now == before)
+        if "step" in next(iter(now[1].values())):  # Adam's and Adagrad's per-parameter counts agree
+            assert {state["step"] for state in now[1].values()} == {now[2]}
+
+    lines = interrupt_everywhere(setup, lambda _: opt.step(), check)
+    assert lines > 50
+
+
+def test_a_step_that_would_overflow_changes_nothing():
+    model = MLP(2, [3, 1], seed=0)
+    for opt in (SGD(model, lr=1e300), Adam(model, lr=0.1), RMSprop(model, lr=0.1)):
+        before = model.state_dict()
+        opt.zero_grad()
+        for p in model.parameters():
+            p.grad = 1e200 if isinstance(opt, SGD) else 1e300  # g*g overflows Adam's and RMSprop's state
+        with pytest.raises(FloatingPointError, match=r"would make parameter layers\.0\.neurons\.0\.w\.0 or its optimizer state infinite or nan; no parameter was changed \(lower the learning rate\)"):
+            opt.step()
+        assert model.state_dict() == before and opt.steps == 0
+        assert all(state == {} for state in opt.state.values())
+
+
+def test_optimizer_numbers_too_large_for_a_float_are_refused_clearly():
+    p = Parameter(1.0)
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0.0, got an int of about 401 digits"):
+        SGD([p], lr=10**400)
+    with pytest.raises(ValueError, match="momentum must be"):
+        SGD([p], lr=0.1, momentum=10**5000)
+    opt = SGD([p], lr=lambda k: 10.0**k if k < 400 else 10**400 * 1.0)
+    opt.steps = 400
+    with pytest.raises(ValueError, match="schedule's learning rate at step 400 must be a finite number"):
+        opt.lr
+    growing = schedules.step(0.1, every=1, gamma=10.0)
+    assert growing(400) == math.inf  # not OverflowError: the optimizer refuses it with the step number
+
+
+# ---- gradient clipping -------------------------------------------------------------------------------
+def _with_grads(grads):
+    params = [Parameter(0.1 * i) for i in range(len(grads))]
+    for p, g in zip(params, grads):
+        p.grad = g
+    return params
+
+
+GRADS = [0.3, -4.0, None, 2.5, 1e-3, -0.7]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, 1.0, 3.0, 0.5])
+@pytest.mark.parametrize("max_norm", [0.5, 4.0, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    import nn
+
+    torch = torch_or_skip()
+    params = _with_grads(GRADS)
+    total = nn.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+    tensors = []
+    for g in GRADS:
+        t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        t.grad = None if g is None else torch.tensor([g], dtype=torch.float64)
+        tensors.append(t)
+    expected = torch.nn.utils.clip_grad_norm_(tensors, max_norm, norm_type=norm_type)
+    assert isinstance(total, float) and total == pytest.approx(expected.item(), rel=1e-12)
+    for p, t in zip(params, tensors):
+        assert (p.grad is None) == (t.grad is None)
+        if p.grad is not None:
+            assert p.grad == pytest.approx(t.grad.item(), rel=1e-12)
+    clipped = [abs(p.grad) for p in params if p.grad is not None]
+    after = max(clipped) if norm_type == math.inf else sum(g**norm_type for g in clipped) ** (1 / norm_type)
+    assert after <= max_norm * (1 + 1e-9) or total <= max_norm
+
+
+def test_clip_grad_norm_by_hand():
+    import nn
+
+    a, b, c = _with_grads([3.0, 4.0, None])
+    assert nn.clip_grad_norm_([a, b, c], 1.0) == 5.0
+    assert (a.grad, b.grad, c.grad) == (3.0 * (1.0 / (5 + 1e-6)), 4.0 * (1.0 / (5 + 1e-6)), None)
+    assert nn.clip_grad_norm_([a, b], 10.0) == pytest.approx(1.0, rel=1e-6)  # under the limit: unchanged
+    assert a.grad == pytest.approx(0.6, rel=1e-6)
+    huge = _with_grads([1e300, 1e300])
+    assert nn.clip_grad_norm_(huge, 1.0) == pytest.approx(math.sqrt(2) * 1e300)  # no overflow in the squares
+    assert huge[0].grad == pytest.approx(1 / math.sqrt(2))
+    model = MLP(2, [3, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    norm = math.sqrt(sum(p.grad**2 for p in model.parameters()))
+    assert nn.clip_grad_norm_(model, 1e-3) == pytest.approx(norm, rel=1e-12)  # a model works too
+    assert math.sqrt(sum(p.grad**2 for p in model.parameters())) == pytest.approx(1e-3, rel=1e-5)
+    assert nn.clip_grad_norm_(_with_grads([None]), 1.0) == 0.0
+
+
+def test_clip_grad_norm_leaves_non_finite_gradients_for_the_step_to_report():
+    import nn
+
+    params = _with_grads([1.0, float("inf"), 2.0])
+    assert nn.clip_grad_norm_(params, 1.0) == math.inf
+    assert [p.grad for p in params] == [1.0, math.inf, 2.0]
+    with pytest.raises(FloatingPointError, match="the total norm of the gradients is nan"):
+        nn.clip_grad_norm_(_with_grads([1.0, float("nan")]), 1.0, error_if_nonfinite=True)
+    with pytest.raises(FloatingPointError, match="gradient of parameter 1 is inf"):
+        SGD(params, lr=0.1).step()
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda nn, ps: nn.clip_grad_norm_(ps, -1.0), ValueError, "max_norm must be a finite number >= 0"),
+        (lambda nn, ps: nn.clip_grad_norm_(ps, float("nan")), ValueError, "max_norm must be"),
+        (lambda nn, ps: nn.clip_grad_norm_(ps, 1.0, norm_type=0), ValueError, "norm_type must be a number > 0"),
+        (lambda nn, ps: nn.clip_grad_norm_(ps, 1.0, norm_type="two"), ValueError, "norm_type must be"),
+        (lambda nn, ps: nn.clip_grad_norm_([1.0], 1.0), TypeError, "takes Values, got a float"),
+        (lambda nn, ps: nn.clip_grad_norm_(3, 1.0), TypeError, "takes a model, a list of Values or one Value, got int"),
+        (lambda nn, ps: nn.clip_grad_value_(ps, -0.1), ValueError, "clip_value must be a finite number >= 0"),
+    ],
+)
+def test_clipping_arguments_are_checked(call, error, message):
+    import nn
+
+    with pytest.raises(error, match=message):
+        call(nn, _with_grads([1.0, 2.0]))
+
+
+def test_clip_grad_value_matches_torch():
+    import nn
+
+    torch = torch_or_skip()
+    params = _with_grads(GRADS)
+    assert nn.clip_grad_value_(params, 0.5) is None
+    tensors = [torch.zeros(1, dtype=torch.float64, requires_grad=True) for _ in GRADS]
+    for t, g in zip(tensors, GRADS):
+        t.grad = None if g is None else torch.tensor([g], dtype=torch.float64)
+    torch.nn.utils.clip_grad_value_(tensors, 0.5)
+    assert [p.grad for p in params] == [None if t.grad is None else t.grad.item() for t in tensors]
+    one = Parameter(1.0)
+    one.grad = -3.0
+    nn.clip_grad_value_(one, 1.0)
+    assert one.grad == -1.0

@@ -1,5 +1,7 @@
 """Training: the acceptance runs (classic moons, XOR, spiral), fit and its History, progress, early stopping."""
 
+import math
+
 import pytest
 
 import nn
@@ -240,3 +242,213 @@ def test_classify_is_the_rule_accuracy_counts_by():
     assert model.accuracy(X, y) == 1.0
     y[0] = (y[0] + 1) % 3
     assert model.accuracy(X, y) == 10 / 11
+
+
+# ---- everything checked before the first step ---------------------------------------------------------
+def test_an_optimizer_of_another_model_is_refused_before_training():
+    X, y = data.xor(20, seed=0)
+    model, other = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"the optimizer holds none of this model's 13 parameters .* build it on this model, e.g. SGD\(model, lr=...\)"):
+        fit(model, (X, y), optimizer=SGD(other, lr=0.1), epochs=3, progress=False)
+    with pytest.raises(ValueError, match=r"holds only 12 of this model's 13 parameters \(missing: layers.1.neurons.0.b\)"):
+        fit(model, (X, y), optimizer=Adam(model.parameters()[:-1]), epochs=3, progress=False)
+    assert model.state_dict() == before and other.state_dict() == MLP(2, [3, 1], seed=1).state_dict()
+    both = SGD(model.parameters() + other.parameters(), lr=0.1)  # more than this model's is fine
+    fit(model, (X, y), optimizer=both, epochs=1, progress=False)
+    assert both.steps == 1
+
+
+@pytest.mark.parametrize(
+    "validation, error, message",
+    [
+        (([[0.0, 1.0, 2.0]], [1]), ValueError, "validation rows have 3 features but training rows have 2"),
+        (([[0.0, 1.0]], [5]), ValueError, "validation data: cross_entropy: the target must be a class index in 0..2, got 5"),
+        (([[0.0, 1.0]], [[1.0, 0.0]]), ValueError, "validation data: cross_entropy"),
+    ],
+)
+def test_bad_validation_data_is_caught_before_epoch_1_changes_anything(validation, error, message):
+    X, y = data.blobs(30, k=3, seed=0)
+    model = MLP(2, [4, 3], seed=0)
+    opt = Adam(model, lr=0.1)
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        fit(model, (X, y), optimizer=opt, validation=validation, epochs=2, progress=False)
+    assert model.state_dict() == before and opt.steps == 0
+
+
+def test_a_loss_that_cannot_take_the_data_fails_before_training():
+    X, y = data.xor(20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+
+    def picky(outputs, targets):
+        if len(targets) != 20:
+            raise ValueError("picky wants 20 targets")
+        return losses.mse(outputs, targets)
+
+    with pytest.raises(ValueError, match="validation data: picky wants 20 targets"):
+        fit(model, (X, y), loss=picky, validation=(X[:5], y[:5]), epochs=2, progress=False)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"epochs": 0}, "epochs must be an int >= 1"),
+        ({"epochs": 2.5}, "epochs must be an int >= 1"),
+        ({"epochs": True}, "epochs must be an int >= 1"),
+        ({"batch_size": 0}, "batch_size must be an int >= 1 .*or None"),
+        ({"batch_size": -3}, "batch_size must be an int >= 1"),
+        ({"batch_size": 1.5}, "batch_size must be an int >= 1"),
+        ({"batch_size": False}, "batch_size must be an int >= 1"),
+        ({"early_stopping": True}, "early_stopping must be an int >= 1"),
+        ({"l2": 10**400}, "l2 must be a finite number >= 0, got an int of about 401 digits"),
+        ({"l1": float("nan")}, "l1 must be a finite number >= 0"),
+        ({"clip_grad_norm": 0}, "clip_grad_norm must be a finite number > 0"),
+        ({"clip_grad_norm": float("inf")}, "clip_grad_norm must be a finite number > 0"),
+        ({"lr": -1.0, "optimizer": "sgd"}, "lr must be a finite number >= 0"),
+        ({"monitor": ["val_loss"]}, "monitor must be"),
+    ],
+)
+def test_bad_training_arguments_are_refused_before_anything_changes(kwargs, message):
+    X, y = data.xor(20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=0.1) if "optimizer" not in kwargs else kwargs.pop("optimizer")
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=message):
+        fit(model, (X, y), optimizer=opt, progress=False, **kwargs)
+    assert model.state_dict() == before
+
+
+def test_a_wrong_lr_for_a_given_optimizer_leaves_it_as_it_was():
+    X, y = data.xor(20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=0.1)
+    with pytest.raises(ValueError, match="lr must be"):
+        fit(model, (X, y), optimizer=opt, lr=float("inf"), progress=False)
+    with pytest.raises(ValueError, match="epochs must be"):
+        fit(model, (X, y), optimizer=opt, lr=0.5, epochs=0, progress=False)
+    assert opt.lr == 0.1
+
+
+def test_numpy_numbers_are_fine_training_arguments():
+    np = pytest.importorskip("numpy")
+    X, y = data.xor(20, seed=0)
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model, lr=np.float64(0.1))
+    history = fit(model, (X, y), optimizer=opt, epochs=np.int64(2), batch_size=np.int64(10), l2=np.float32(1e-3), validation=np.float64(0.25), progress=False)
+    assert history.epochs == 2 and opt.steps == 2 * 2
+
+
+def test_bool_inputs_are_refused_on_the_float_path_as_in_the_graph():
+    model = MLP(2, [3, 1], seed=0)
+    for call in (lambda x: model(x), model.forward_floats, lambda x: model.predict([x]), lambda x: model.float_function()(x)):
+        for x in ([True, 0.5], [0.5, False]):
+            with pytest.raises(TypeError, match=f"input {x.index(next(v for v in x if type(v) is bool))} must be a number or a Value, got bool"):
+                call(x)
+    assert model.forward_floats([1, 0]) == model.forward_floats([1.0, 0.0])  # ints are numbers
+
+
+# ---- diverging training ends with fit's own message -----------------------------------------------------
+def test_diverging_training_stops_with_lower_the_learning_rate_not_an_overflow():
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    ys = [1.0, -1.0, -1.0, 1.0]
+    model = MLP(3, [4, 4, 1], seed=0)
+    opt = SGD(model, lr=1e6)
+    with pytest.warns(RuntimeWarning, match="training is diverging"):
+        with pytest.raises(FloatingPointError, match=r"training diverged in epoch \d+: .*Lower the learning rate \(lr=1e\+06\)") as caught:
+            fit(model, (xs, ys), loss="mse", optimizer=opt, epochs=100, progress=False)
+    assert "Numerical result out of range" not in str(caught.value)
+    assert all(math.isfinite(p.data) for p in model.parameters())
+    state = model.state_dict()
+    assert opt.steps >= 1 and model.forward_floats(xs[0]) is not None and len(state) == 41
+
+
+@pytest.mark.parametrize("loss", ["hinge", "binary_cross_entropy", "mse"])
+@pytest.mark.parametrize("optimizer", [Adam, SGD])
+def test_huge_but_finite_losses_warn(loss, optimizer):
+    X, y = data.moons(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    with pytest.warns(RuntimeWarning, match=r"the train loss grew from .* by epoch 1: training is diverging; lower the learning rate \(lr=1e\+06\)"):
+        try:
+            fit(model, (X, y), loss=loss, optimizer=optimizer(model, lr=1e6), epochs=5, progress=False)
+        except FloatingPointError as error:
+            assert "Lower the learning rate" in str(error)
+
+
+def test_ordinary_training_does_not_warn(recwarn):
+    X, y = data.moons(40, seed=0)
+    model = MLP(2, [8, 1], seed=0)
+    fit(model, (X, y), optimizer=Adam(model, lr=0.05), epochs=10, progress=False)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+# ---- Ctrl-C leaves the model and the optimizer at a step boundary -----------------------------------------
+@pytest.mark.parametrize("make", [lambda m: Adam(m, lr=0.05), lambda m: SGD(m, lr=0.1, momentum=0.9)])
+def test_ctrl_c_anywhere_in_fit_leaves_model_and_optimizer_at_a_step_boundary(make):
+    import os
+
+    from interrupts import AUTOGRAD, NN, interrupt_everywhere
+
+    X, y = data.xor(6, noise=0.1, seed=0)
+    kwargs = dict(epochs=2, batch_size=3, l2=1e-3, clip_grad_norm=1.0, progress=False)
+
+    def snapshot(model, opt):
+        return model.state_dict(), {name: dict(s) for name, s in opt.named_state().items()}
+
+    # the state after each complete step, from an uninterrupted run of the same loop
+    reference = MLP(2, [2, 1], seed=0)
+    ref_opt = make(reference)
+    boundaries = [snapshot(reference, ref_opt)]
+    real_step = ref_opt.step
+
+    def recording_step():
+        real_step()
+        boundaries.append(snapshot(reference, ref_opt))
+
+    ref_opt.step = recording_step
+    fit(reference, (X, y), optimizer=ref_opt, **kwargs)
+    assert len(boundaries) == 5
+
+    def setup():
+        model = MLP(2, [2, 1], seed=0)
+        return model, make(model)
+
+    def check(state, interrupted):
+        model, opt = state
+        assert snapshot(model, opt) == boundaries[opt.steps]
+        if isinstance(opt, Adam) and opt.steps:
+            assert {s["step"] for s in opt.state.values()} == {opt.steps}
+
+    def run(state):
+        fit(state[0], (X, y), optimizer=state[1], **kwargs)
+
+    # every line of the optimizer and of the commit, and every 37th line anywhere in nn and autograd
+    stepping = (os.path.join(NN, "optim.py"), os.path.join(NN, "interrupts.py"))
+    assert interrupt_everywhere(setup, run, check, folders=stepping) > 300
+    assert interrupt_everywhere(setup, run, check, folders=(NN, AUTOGRAD), stride=37) > 300
+
+
+def test_clip_grad_norm_in_fit_is_the_hand_written_clipped_loop():
+    import nn
+
+    X, y = data.moons(30, seed=3)
+    by_hand = MLP(2, [4, 1], seed=0)
+    opt = SGD(by_hand, lr=0.5)
+    norms = []
+    for _ in range(5):
+        opt.zero_grad()
+        (losses.hinge([by_hand(x) for x in X], y) + losses.l2(by_hand, 1e-3)).backward()
+        norms.append(nn.clip_grad_norm_(by_hand.parameters(), 0.1))
+        before = [p.data for p in by_hand.parameters()]
+        opt.step()
+        moved = math.sqrt(sum((p.data - b) ** 2 for p, b in zip(by_hand.parameters(), before)))
+        assert moved <= 0.5 * 0.1 * (1 + 1e-9)  # a clipped SGD step is at most lr * max_norm long
+    assert max(norms) > 0.1  # the clipping did something
+    fitted = MLP(2, [4, 1], seed=0)
+    fit(fitted, (X, y), loss="hinge", optimizer=SGD(fitted, lr=0.5), epochs=5, l2=1e-3, clip_grad_norm=0.1, progress=False)
+    assert fitted.state_dict() == by_hand.state_dict()
+    unclipped = MLP(2, [4, 1], seed=0)
+    fit(unclipped, (X, y), loss="hinge", optimizer=SGD(unclipped, lr=0.5), epochs=5, l2=1e-3, progress=False)
+    assert unclipped.state_dict() != fitted.state_dict()
