@@ -27,27 +27,27 @@ from .interrupts import deferred_interrupts
 
 INITS = ("uniform", "xavier", "kaiming")
 
-_default_rng = random.Random()
-
-
 def manual_seed(seed):
-    """Seed the generator every module uses when it is given no ``seed=`` of its own.
+    """Seed the generator every module uses when it is given no ``seed=`` of its own: Python's
+    global `random` generator, so this is ``random.seed(seed)`` (with an int check).
 
-    After ``manual_seed(0)`` a script builds the same models (and dropout masks) on every run.
+    As in micrograd, ``random.seed(1337)`` (or ``manual_seed(1337)``) before building a model makes
+    a script build the same model (and draw the same dropout masks) on every run.
     """
-    _default_rng.seed(_int_seed(seed))
+    random.seed(_int_seed(seed))
 
 
 def _int_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
-    return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {_short(seed)}")
+    return int(seed)
 
 
 def rng_from(seed):
-    """A `random.Random` from ``seed``: an int, a `random.Random` (used as is) or None (the shared one)."""
-    if seed is None:
-        return _default_rng
+    """A generator from ``seed``: an int (a new `random.Random`), a `random.Random` (used as is) or
+    None (Python's global `random`, which ``random.seed`` and `manual_seed` set)."""
+    if seed is None or seed is random:
+        return random
     if isinstance(seed, random.Random):
         return seed
     return random.Random(_int_seed(seed))
@@ -59,10 +59,34 @@ def _check_choice(value, choices, what):
     return value
 
 
+NONLIN = {True: "relu", False: "linear"}  # micrograd's Neuron(nin, nonlin=...): True is ReLU
+
+
+def _activation_of(activation, nonlin):
+    """The activation name from ``activation`` (None: tanh) and micrograd's ``nonlin`` keyword
+    (True: relu, False: linear); a bool given as ``activation`` is micrograd's ``nonlin`` given by
+    position, as in ``Neuron(2, False)``."""
+    if isinstance(activation, bool):
+        if nonlin is not None and nonlin is not activation:
+            raise ValueError(f"nonlin given twice, as {activation} and as {nonlin!r}; give it once")
+        activation, nonlin = None, activation
+    if nonlin is None:
+        return _check_choice("tanh" if activation is None else activation, ACTIVATIONS, "activation")
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"nonlin must be True (ReLU, as in micrograd) or False (linear), got {_short(nonlin)}")
+    implied = NONLIN[nonlin]
+    if activation is not None and activation != implied:
+        raise ValueError(
+            f"nonlin={nonlin} means activation={implied!r} (micrograd's meaning), but activation={activation!r} "
+            "was given too; give one of them"
+        )
+    return implied
+
+
 def _check_size(n, what):
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
-    return n
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {_short(n)}")
+    return int(n)
 
 
 def _draw(init, fan_in, rng):
@@ -334,16 +358,19 @@ def _name_children(modules):
 # ---- neurons, layers, MLPs ----------------------------------------------------------------------
 class Neuron(Module):
     """One neuron: ``activation(b + w·x)``. Weights ``w`` (one per input) and the bias ``b`` are
-    `Parameter`s; the bias starts at 0, the weights as ``init`` says (see `MLP`)."""
+    `Parameter`s; the bias starts at 0, the weights as ``init`` says (see `MLP`).
 
-    def __init__(self, nin, activation="tanh", init="uniform", seed=None):
+    ``activation`` is ``"tanh"`` unless given; micrograd's ``Neuron(nin, nonlin=True)`` works too:
+    ``nonlin=True`` is ReLU and ``nonlin=False`` linear, as in micrograd."""
+
+    def __init__(self, nin, activation=None, init="uniform", seed=None, nonlin=None):
         super().__init__()
         self.nin = _check_size(nin, "Neuron nin")
         self.nout = 1
-        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
+        self.activation = _activation_of(activation, nonlin)
         self.init = _check_choice(init, INITS, "init")
         rng = rng_from(seed)
-        self.w = [Parameter(_draw(init, nin, rng)) for _ in range(nin)]
+        self.w = [Parameter(_draw(init, self.nin, rng)) for _ in range(self.nin)]
         self.b = Parameter(0.0)
 
     def forward(self, x):
@@ -378,16 +405,16 @@ def _layer_function(neurons, activation, who):
 
 class Layer(Module):
     """``nout`` neurons that all see the same inputs. Returns one `Value` when ``nout == 1``, a
-    list otherwise."""
+    list otherwise. ``activation`` and ``nonlin`` as for `Neuron`."""
 
-    def __init__(self, nin, nout, activation="tanh", init="uniform", seed=None):
+    def __init__(self, nin, nout, activation=None, init="uniform", seed=None, nonlin=None):
         super().__init__()
         self.nin = _check_size(nin, "Layer nin")
         self.nout = _check_size(nout, "Layer nout")
-        self.activation = _check_choice(activation, ACTIVATIONS, "activation")
+        self.activation = _activation_of(activation, nonlin)
         self.init = _check_choice(init, INITS, "init")
         rng = rng_from(seed)
-        self.neurons = [Neuron(nin, activation, init, rng) for _ in range(nout)]
+        self.neurons = [Neuron(self.nin, self.activation, init, rng) for _ in range(self.nout)]
         _name_children(self.neurons)
 
     def forward(self, x):
@@ -496,13 +523,12 @@ class MLP(Sequential):
     """
 
     def __init__(self, nin, nouts, activation="tanh", init="uniform", seed=None, output="linear"):
-        _check_size(nin, "MLP nin")
-        if isinstance(nouts, int) and not isinstance(nouts, bool):
+        nin = _check_size(nin, "MLP nin")
+        if isinstance(nouts, numbers.Integral) and not isinstance(nouts, bool):
             nouts = [nouts]
         if not isinstance(nouts, (list, tuple)) or not nouts:
-            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
-        for n in nouts:
-            _check_size(n, "each MLP layer size")
+            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, e.g. [16, 16, 1], got {_short(nouts)}")
+        nouts = [_check_size(n, "each MLP layer size") for n in nouts]
         _check_choice(activation, ACTIVATIONS, "activation")
         _check_choice(output, ACTIVATIONS, "output activation")
         _check_choice(init, INITS, "init")

@@ -404,3 +404,136 @@ def test_bad_inputs_say_what_is_wrong():
     with pytest.raises(TypeError, match="list of 2 numbers, got str"):
         model.forward_floats("ab")
     assert isinstance(MLP(1, [2, 1], seed=0)(0.5), Value)  # one input may be a bare number
+
+
+# ---- micrograd's habits: random.seed and nonlin ------------------------------------------------------
+def test_random_seed_before_building_reproduces_the_model_and_manual_seed_is_random_seed():
+    random.seed(1337)
+    first = MLP(2, [16, 16, 1], activation="relu").state_dict()
+    random.seed(1337)
+    assert MLP(2, [16, 16, 1], activation="relu").state_dict() == first
+    nn.manual_seed(1337)
+    assert MLP(2, [16, 16, 1], activation="relu").state_dict() == first
+    nn.manual_seed(1337)
+    assert random.random() == random.Random(1337).random()  # manual_seed seeds Python's generator
+    random.seed(7)
+    dropout = Dropout(0.5)
+    masks = [dropout([1.0] * 8) for _ in range(3)]
+    random.seed(7)
+    assert [Dropout(0.5)([1.0] * 8) for _ in range(3)] == masks  # dropout masks too
+    with pytest.raises(TypeError, match="seed must be an int"):
+        nn.manual_seed("1337")
+
+
+def test_building_draws_micrograds_weights_in_micrograds_order():
+    mg = pytest.importorskip("micrograd.nn", reason="micrograd is in the dev extra: pip install -e '.[dev]'")
+    for theirs_make, ours_make in [
+        (lambda: mg.MLP(2, [16, 16, 1]), lambda: MLP(2, [16, 16, 1], activation="relu")),
+        (lambda: mg.MLP(3, [4, 4, 1]), lambda: MLP(3, [4, 4, 1], activation="relu")),
+        (lambda: mg.Layer(3, 4, nonlin=False), lambda: Layer(3, 4, nonlin=False)),
+        (lambda: mg.Neuron(5), lambda: Neuron(5, nonlin=True)),
+    ]:
+        random.seed(42)
+        theirs = theirs_make()
+        after_theirs = random.random()
+        random.seed(42)
+        ours = ours_make()
+        assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+        assert random.random() == after_theirs  # the same number of draws, too
+
+
+def test_micrograds_moons_demo_gives_micrograds_numbers():
+    mg = pytest.importorskip("micrograd.nn", reason="micrograd is in the dev extra: pip install -e '.[dev]'")
+    from micrograd.engine import Value as TheirValue
+
+    from nn import SGD, data, fit, losses, schedules
+    from nn.train import train_step
+
+    X, labels = data.moons(100, noise=0.1, seed=1337)
+    y = [2 * t - 1 for t in labels]  # -1 or 1, as the demo makes them
+    random.seed(1337)
+    theirs = mg.MLP(2, [16, 16, 1])
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1], activation="relu")
+    random.seed(1337)
+    fitted = MLP(2, [16, 16, 1], activation="relu")
+    assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+    opt = SGD(ours, lr=lambda k: 1.0 - 0.9 * k / 100)
+    steps = 4
+    for k in range(steps):
+        # micrograd's demo, as it is written there
+        inputs = [list(map(TheirValue, row)) for row in X]
+        scores = list(map(theirs, inputs))
+        hinge = [(1 + -yi * score).relu() for yi, score in zip(y, scores)]
+        data_loss = sum(hinge) * (1.0 / len(hinge))
+        total = data_loss + 1e-4 * sum(p * p for p in theirs.parameters())
+        theirs.zero_grad()
+        total.backward()
+        for p in theirs.parameters():
+            p.data -= (1.0 - 0.9 * k / 100) * p.grad
+        # chainrule: the library's hinge loss, L2 penalty and SGD
+        loss = train_step(ours, opt, losses.hinge, X, y, l2=1e-4)
+        assert loss == pytest.approx(total.data, rel=1e-12, abs=1e-12)
+        for a, b in zip(ours.parameters(), theirs.parameters()):
+            assert a.data == pytest.approx(b.data, rel=1e-12, abs=1e-12)
+    fit(fitted, (X, y), loss="hinge", l2=1e-4, optimizer=SGD(fitted, lr=schedules.linear(1.0, 0.1, 100)), epochs=steps, progress=False)
+    for a, b in zip(fitted.parameters(), theirs.parameters()):
+        assert a.data == pytest.approx(b.data, rel=1e-12, abs=1e-12)
+
+
+def test_micrograds_nonlin_keyword():
+    assert Neuron(2, nonlin=True).activation == "relu"
+    assert Neuron(2, nonlin=False).activation == "linear"
+    assert Neuron(2, False).activation == "linear"  # micrograd's second positional argument
+    assert Neuron(2, True).activation == "relu"
+    assert Neuron(2).activation == "tanh"  # the lecture's default, as before
+    layer = Layer(3, 4, nonlin=False)
+    assert layer.activation == "linear" and {n.activation for n in layer.neurons} == {"linear"}
+    assert Layer(3, 4, activation="relu", nonlin=True).activation == "relu"  # consistent: fine
+    relu, linear = Neuron(2, nonlin=True, seed=0), Neuron(2, nonlin=False, seed=0)
+    for x in ([1.0, 2.0], [-1.0, -2.0]):
+        z = linear(x).data
+        assert relu(x).data == max(z, 0.0) and relu(x)._op == "relu" and linear(x)._op != "relu"
+    assert repr(Layer(3, 4, nonlin=False)) == "Layer(3, 4, activation='linear')"
+    assert Layer(3, 4, nonlin=True).config() == Layer(3, 4, activation="relu").config()
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: Neuron(2, activation="tanh", nonlin=True), ValueError, "nonlin=True means activation='relu' .* but activation='tanh' was given too; give one of them"),
+        (lambda: Layer(2, 3, activation="relu", nonlin=False), ValueError, "nonlin=False means activation='linear'"),
+        (lambda: Neuron(2, True, nonlin=False), ValueError, "nonlin given twice"),
+        (lambda: Neuron(2, nonlin=1), TypeError, "nonlin must be True \\(ReLU, as in micrograd\\) or False \\(linear\\), got 1"),
+        (lambda: Layer(2, 3, nonlin="relu"), TypeError, "nonlin must be True"),
+    ],
+)
+def test_nonlin_and_activation_must_agree(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_a_nonlin_model_saves_loads_and_exports(tmp_path):
+    model = Sequential(Layer(2, 4, nonlin=True, seed=0), Layer(4, 1, nonlin=False, seed=1))
+    model.save(tmp_path / "m.json")
+    loaded = nn.load(tmp_path / "m.json")
+    assert repr(loaded) == repr(model) and loaded.state_dict() == model.state_dict()
+    assert loaded.forward_floats([0.3, -0.2]) == model.forward_floats([0.3, -0.2])
+    torch = pytest.importorskip("torch")
+    net = nn.to_torch(model)
+    assert isinstance(net[1], torch.nn.ReLU) and len(net) == 3
+    out = net(torch.tensor([[0.3, -0.2]], dtype=torch.float64)).item()
+    assert out == pytest.approx(model.forward_floats([0.3, -0.2]), abs=1e-12)
+
+
+def test_numpy_sizes_build_models():
+    np = pytest.importorskip("numpy")
+    model = MLP(np.int64(2), [np.int64(3), 1], seed=0)
+    assert model.config()["nouts"] == [3, 1] and type(model.nin) is int
+    assert json_round_trips(model.config())
+
+
+def json_round_trips(config):
+    import json
+
+    return json.loads(json.dumps(config)) == config
