@@ -229,8 +229,8 @@ def test_a_bad_expected_value_or_tolerance_is_the_lessons_bug_and_raises():
 #   {"exercise": {"solution": "<python expression>", "wrong": ["<expression>", ...]}}
 # replaces the `...` of `answer = ...`; a code exercise, {"exercise": {"code": true, ...}}, stores
 # whole cell sources instead. Each lesson runs (up to its last check) the way a learner works: at
-# every exercise each wrong answer first, whose check must say "✗", then the solution, whose check
-# must say "✓ Right".
+# every exercise each wrong answer first, whose check must say "✗" (a `check_engine` report: some
+# check not quite right), then the solution, whose check must say "✓ Right" (a report: none).
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
@@ -262,6 +262,18 @@ def _lines(text):
     return [line.strip() for line in text.strip().splitlines() if line.strip()]
 
 
+def _shown(cell):
+    return "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in cell.outputs)
+
+
+def _verdict(text):
+    """'right', 'wrong' or 'unanswered', from what a check cell shows: a `check` verdict starts with
+    its mark; a `check_engine` report ends with its count of checks that are not quite right."""
+    if text.startswith("Checking ") and "against chainrule" in text.splitlines()[0]:
+        return "right" if "not quite: 0," in text.strip().splitlines()[-1] else "wrong"
+    return {"✓": "right", "✗": "wrong", "…": "unanswered"}.get(text[:1], f"unreadable: {text[:80]!r}")
+
+
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
 def test_every_lesson_has_exercises_that_can_fail(path):
     nbformat = pytest.importorskip("nbformat")
@@ -281,8 +293,9 @@ def test_every_lesson_has_exercises_that_can_fail(path):
         else:
             assert source.lstrip().startswith("answer = ..."), f"{where} is not `answer = ...`"
         assert "check" in nb.cells[j].source, f"{path.name} cell {j} after an exercise does not check it"
-        saved = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in nb.cells[j].outputs)
-        assert saved.startswith("…"), f"{path.name} cell {j}: saved without the unanswered reminder: {saved[:80]!r}"
+        saved = _verdict(_shown(nb.cells[j]))
+        engine = "check_engine(" in nb.cells[j].source  # its verdict on a skeleton is "not quite"
+        assert saved == ("wrong" if engine else "unanswered"), f"{path.name} cell {j}: saved as {saved}, not unanswered"
         folded = "".join(c.source for c in nb.cells[j + 1 : j + 3] if c.cell_type == "markdown")
         assert "<summary>Solution</summary>" in folded, f"{path.name}: no folded solution right after the check in cell {j}"
         if exercise.get("code"):  # the folded solution shows the very code the test runs
@@ -300,23 +313,23 @@ def test_wrong_answers_fail_and_solutions_pass(path):
     if not pairs:
         pytest.skip(f"{path.name} has no exercise with a solution")
     checks = dict(pairs)
-    cells, verdicts = [], []  # verdicts: (index in cells, "✗" or "✓ Right", what was tried)
+    cells, verdicts = [], []  # verdicts: (index in cells, "wrong" or "right", what was tried)
     for k, cell in enumerate(nb.cells[: pairs[-1][1] + 1]):
         if k in checks:
             exercise = cell.metadata["exercise"]
             for attempt in exercise["wrong"]:
                 cells += [_answered(cell, attempt), nb.cells[checks[k]].copy()]
-                verdicts.append((len(cells) - 1, "✗", attempt))
+                verdicts.append((len(cells) - 1, "wrong", attempt))
             cells.append(_answered(cell, exercise["solution"]))
             continue
         cells.append(cell)
         if k in checks.values():
-            verdicts.append((len(cells) - 1, "✓ Right", next(nb.cells[i].metadata["exercise"]["solution"] for i, j in pairs if j == k)))
+            verdicts.append((len(cells) - 1, "right", next(nb.cells[i].metadata["exercise"]["solution"] for i, j in pairs if j == k)))
     nb.cells = cells
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     for index, verdict, attempt in verdicts:
-        shown = "".join(o.get("data", {}).get("text/plain", "") + o.get("text", "") for o in nb.cells[index].outputs)
-        assert shown.startswith(verdict), f"{path.name}: {attempt[:200]!r} should give {verdict!r}, got {shown[:300]!r}"
+        shown = _shown(nb.cells[index])
+        assert _verdict(shown) == verdict, f"{path.name}: {attempt[:200]!r} should be {verdict}, got {shown[:300]!r}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
