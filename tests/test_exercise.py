@@ -325,6 +325,8 @@ def test_wrong_answers_fail_and_solutions_pass(path):
         cells.append(cell)
         if k in checks.values():
             verdicts.append((len(cells) - 1, "right", next(nb.cells[i].metadata["exercise"]["solution"] for i, j in pairs if j == k)))
+    for k, cell in enumerate(cells):  # the copies need ids of their own
+        cell["id"] = f"cell-{k}"
     nb.cells = cells
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     for index, verdict, attempt in verdicts:
