@@ -342,3 +342,11 @@ def test_exercises_are_numbered_in_order(path):
     nb = nbformat.read(path, as_version=4)
     numbers = [int(n) for c in nb.cells if c.cell_type == "markdown" for n in re.findall(r"^#+ Exercise (\d+)", c.source, re.M)]
     assert numbers == list(range(1, len(numbers) + 1)), f"{path.name}: exercises numbered {numbers}"
+
+
+def test_nested_answers_say_where_the_shape_is_wrong_and_stay_short():
+    assert "in item 0: 2 values are expected, not 3" in str(check([[1, 2, 3], [4, 5, 6]], [[1, 2], [3, 4]]))
+    assert str(check([[1, 2], [3, 4]], [[1, 2], [3, 5]])).count("differ") == 1
+    big = [[float(i * j) for j in range(30)] for i in range(20)]
+    result = str(check(big, [[0.0] * 30] * 20))
+    assert "a 20×30 list" in result and len(result) < 200

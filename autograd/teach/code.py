@@ -174,6 +174,9 @@ def _args(case):
     """The inputs of a case, short: Values as ``Value(0.5)``, lists shown to a few items."""
 
     def short(x, depth=0):
+        shape = getattr(x, "shape", None)
+        if isinstance(shape, tuple) and not isinstance(x, (list, tuple)):  # a NumPy or PyTorch array
+            return f"an array of shape {shape}" if shape else show(x)
         if isinstance(x, Value):
             return f"{x.label}={show(x.data)}" if x.label else f"Value({show(x.data)})"
         if isinstance(x, (list, tuple)) and depth < 2:

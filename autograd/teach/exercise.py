@@ -136,11 +136,16 @@ def compare(answer, expected, tol, atol):
             return f"a list of {len(expected)} values is expected"
         if len(answer) != len(expected):
             return f"{len(expected)} values are expected, not {len(answer)}"
-        wrong_items = [i for i, (a, e) in enumerate(zip(answer, expected)) if compare(a, e, tol, atol) is not None]
-        if wrong_items:
-            which = ", ".join(str(i) for i in wrong_items[:10]) + (", ..." if len(wrong_items) > 10 else "")
-            verb = "differ" if len(wrong_items) > 1 else "differs"
-            return f"item{'s' if len(wrong_items) > 1 else ''} {which} (counting from 0) {verb}"
+        problems = [(i, compare(a, e, tol, atol)) for i, (a, e) in enumerate(zip(answer, expected))]
+        problems = [(i, p) for i, p in problems if p is not None]
+        if problems:
+            which = ", ".join(str(i) for i, _ in problems[:10]) + (", ..." if len(problems) > 10 else "")
+            verb = "differ" if len(problems) > 1 else "differs"
+            text = f"item{'s' if len(problems) > 1 else ''} {which} (counting from 0) {verb}"
+            first, problem = problems[0]
+            if isinstance(plain(expected[first]), (list, tuple)) and not problem.startswith("item"):
+                text += f" (in item {first}: {problem})"  # a wrong length or kind inside it
+            return text
         return None
     if want == "bool":
         if not isinstance(answer, bool):
@@ -207,6 +212,9 @@ def show(x, depth=0):
         if isinstance(x, float):
             return repr(x) if len(repr(x)) <= 10 else f"{x:.6g}"
         if isinstance(x, (list, tuple)):
+            shape = _shape(x)
+            if shape is not None and len(shape) > 1 and _count(shape) > 8:
+                return f"a {'×'.join(map(str, shape))} list"
             if depth >= 3:
                 return "[...]"
             items = [show(i, depth + 1) for i in x[:8]]
@@ -214,6 +222,25 @@ def show(x, depth=0):
         return _clip(repr(x))
     except Exception:
         return f"a {type(x).__name__}"
+
+
+def _shape(x, depth=0):
+    """The shape of a regular nested list of numbers (``(4, 3)``), or None."""
+    if isinstance(x, (numbers.Real, Value)) and not isinstance(x, bool):
+        return ()
+    if depth > 4 or not isinstance(x, (list, tuple)) or not x:
+        return None
+    inner = {_shape(plain(item), depth + 1) for item in x[:100]}
+    if len(inner) != 1 or None in inner or len(x) > 100:
+        return None
+    return (len(x), *inner.pop())
+
+
+def _count(shape):
+    total = 1
+    for n in shape:
+        total *= n
+    return total
 
 
 def _clip(text, limit=80):
