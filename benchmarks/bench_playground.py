@@ -6,8 +6,8 @@ Measured, each as a median over repeats:
 - one training step (`Trainer.step`), and training alone in steps/s;
 - one frame: what the kernel computes and sends per picture refresh (the 50 x 50 boundary grid and
   every drawn neuron's output on NumPy, the curves, the weights, gradient health) and its parts;
-- Play's loop (`Playground.tick`, frames every ``frame_ms``) with a page that draws every frame at
-  once: steps/s and frames/s the kernel can give, before the browser's share of the 2 cores;
+- Play's loop (its task on an event loop, frames every ``frame_ms``) with a page that draws every
+  frame at once: steps/s and frames/s the kernel can give, before the browser's share of the 2 cores;
 - for comparison, the old design: the four views redrawn by matplotlib and encoded as PNG.
 
 The browser's own figures (what the page shows) come from ``bench_browser.py``.
@@ -40,16 +40,31 @@ def median_ms(fn, repeats):
 
 
 def play_loop(seconds):
-    """Play's loop for ``seconds``, a page answering every frame at once: (steps/s, frames/s)."""
+    """Play's loop (its task on an event loop) for ``seconds``, with a page that draws every frame
+    the moment it arrives: (steps/s, frames/s)."""
+    import asyncio
+
     from nn.playground import Playground
 
     pg = Playground()
+    draw = pg.draw
+
+    def draw_and_answer():
+        draw()
+        pg._on_message(pg.board, {"type": "drawn", "frame": pg._sent}, [])  # the page drew it
+
+    pg.draw = draw_and_answer
+
+    async def session():
+        pg.play.value = True
+        await asyncio.sleep(seconds)
+        pg.play.value = False
+        await asyncio.sleep(0.1)
+
     steps, frames = pg.trainer.steps, pg.frames
     start = time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        pg.tick()
-        pg._on_message(pg.board, {"type": "drawn", "frame": pg._sent}, [])  # the page drew it
-    elapsed = time.perf_counter() - start
+    asyncio.run(session())
+    elapsed = time.perf_counter() - start - 0.1
     return (pg.trainer.steps - steps) / elapsed, (pg.frames - frames) / elapsed
 
 

@@ -209,7 +209,8 @@ def test_the_race_draws_one_curve_per_optimizer():
         assert curves[name]["loss"] == values and curves[name]["step"] == steps
     pg.race_choice.value = ("sgd", "adam")
     pg.race_button.click()
-    pg._race_tick(0.05)
+    pg._train_for(0.05, "race")
+    pg._draw_race()
     assert len(pg.race_board.frame["curves"]) == 2 and pg._race.steps >= 1
 
 

@@ -3,7 +3,7 @@ over the training points) as NumPy arrays, in well under a millisecond for a 50 
 
 The float path (`nn.float_path`) evaluates one point at a time in plain Python, about 7 µs a point
 for the default network; a picture needs thousands of points ten times a second. Here each layer is
-one matrix product ``Z = X Wᵀ + b`` followed by the layer's activation in its array form
+one product ``Z = X Wᵀ + b`` (einsum) followed by the layer's activation in its array form
 (`ARRAY_ACTIVATIONS`, the same formulas as `nn.activations.FLOAT_SOURCE`; the tests compare the two
 on every activation). An activation with no array form is applied through its float form, point
 by point: slower, never wrong.
@@ -57,7 +57,9 @@ def layer_outputs(model, points):
     for layer in model.layers:
         W = np.array([[w.data for w in neuron.w] for neuron in layer.neurons])
         b = np.array([neuron.b.data for neuron in layer.neurons])
-        a = np.asarray(_activation(layer.activation)(a @ W.T + b), dtype=float)
+        # einsum, not a BLAS product: these matrices are tiny, and BLAS worker threads left spinning
+        # after a call would take a core from the training and from the browser
+        a = np.asarray(_activation(layer.activation)(np.einsum("pi,ji->pj", a, W) + b), dtype=float)
         outs.append(a)
     return outs
 

@@ -1,8 +1,8 @@
 """`Playground`: the controls (ipywidgets) around a `Trainer`, and live pictures drawn in the page.
 
-Play runs training in the kernel as a task on its event loop: the task trains until a frame is
-due (every ``frame_ms``), sends the pictures' numbers, and yields for a millisecond, so the kernel
-keeps handling clicks and control changes between frames (Pause stops it within a frame). Training
+Play runs training in the kernel as a task on its event loop: the task trains in slices of 20 ms
+and yields for a millisecond after each, so the kernel handles Pause, clicks and control changes
+within a slice; every ``frame_ms`` it sends the pictures' numbers. Training
 never waits for the page: a frame is sent only when the page has drawn the one before (or a second
 has passed), so a slow page gets fewer pictures, not a queue, and a cheaper `Trainer.step` shows up
 directly as more steps per second. The pictures are drawn in the browser on canvases
@@ -23,6 +23,7 @@ from ..activations import ACTIVATIONS
 
 # what a refused setting, a bad point or a failed step can raise: shown in the status line
 REFUSED = (ValueError, TypeError, ArithmeticError)
+SLICE = 0.02  # seconds of training between two looks at the kernel's messages: Pause acts this fast
 
 
 def _widgets():
@@ -223,38 +224,32 @@ class Playground:
         self.draw()
 
     def tick(self, seconds=None):
-        """Train for ``seconds`` (default ``frame_ms``, longer when frames are slow to make: they
-        never take more than a fifth of the time), then send a picture if the page is ready for
-        one. Play runs this again and again; returns how many steps it took."""
-        budget = max(self.frame_ms / 1000, 4 * self._frame_cost) if seconds is None else seconds
+        """Train for ``seconds`` (default: until the next picture is due), then send a picture if
+        the page is ready for one; returns how many steps it took."""
         start = self.trainer.steps
-        end = time.perf_counter() + budget
-        try:
-            while True:
-                self.trainer.step()
-                if time.perf_counter() >= end:
-                    break
-        except REFUSED as error:
-            self.play.value = False
-            self.draw()
-            self._say(error=error)
-            return self.trainer.steps - start
-        if self._ready():
+        if self._train_for(self._frame_gap() if seconds is None else seconds) and self._ready():
             self.draw()
         return self.trainer.steps - start
 
-    def _race_tick(self, seconds=None):
-        budget = self.frame_ms / 1000 if seconds is None else seconds
-        end = time.perf_counter() + budget
+    def _frame_gap(self):
+        """Seconds between pictures: ``frame_ms``, or longer when pictures are slow to make, so
+        they never take more than a fifth of the kernel's time."""
+        return max(self.frame_ms / 1000, 4 * self._frame_cost)
+
+    def _train_for(self, seconds, which="train"):
+        """At least one step (of the run, or of every racer), then more until ``seconds`` pass.
+        False, with Play released and the error shown, if a step failed."""
+        end = time.perf_counter() + seconds
         try:
             while True:
-                self._race.step(1)
+                self.trainer.step() if which == "train" else self._race.step(1)
                 if time.perf_counter() >= end:
-                    break
+                    return True
         except REFUSED as error:
-            self.race_play.value = False
+            (self.play if which == "train" else self.race_play).value = False
+            self.draw() if which == "train" else self._draw_race()
             self._say(error=error)
-        self._draw_race()
+            return False
 
     def _on_play(self, which, playing):
         toggle = self.play if which == "train" else self.race_play
@@ -271,14 +266,21 @@ class Playground:
         self._tasks[which] = loop.create_task(self._play(which, toggle))
 
     async def _play(self, which, toggle):
-        """Train (or race) until the toggle is released, a frame at a time, yielding in between."""
+        """Train (or race) until the toggle is released: steps in slices of `SLICE` seconds, with
+        the kernel handling its messages (Pause, the controls, the page's word) between slices, and
+        a picture whenever one is due and the page is ready for it."""
+        draw = self.draw if which == "train" else self._draw_race
+        due = time.perf_counter() + self._frame_gap()
         try:
-            while toggle.value:
-                self.tick() if which == "train" else self._race_tick()
-                await asyncio.sleep(0.001)  # the kernel handles messages (Pause, controls) here
+            while toggle.value and self._train_for(SLICE, which):
+                now = time.perf_counter()
+                if now >= due and (which != "train" or self._ready()):
+                    draw()
+                    due = now + self._frame_gap()
+                await asyncio.sleep(0.001)  # the kernel handles messages here
         finally:
             del self._tasks[which]
-            self.draw() if which == "train" else self._draw_race()
+            draw()
 
     def _on_setting(self, key, change):
         value = change["new"]
