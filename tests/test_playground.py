@@ -301,3 +301,17 @@ def test_lesson_notebooks_keep_readable_text_for_widgets():
                 if "application/vnd.jupyter.widget-view+json" in data:
                     text = "".join(data.get("text/plain", ""))
                     assert "children=" not in text and ("Stepper" in text or "Playground" in text), text
+
+
+def test_a_refused_value_stays_in_view_while_training_goes_on(monkeypatch):
+    from nn.playground import widgets
+
+    pg = small()
+    pg.controls["hidden"].value = "1,,2"
+    pg.tick(0.01)  # the next pictures keep the message, under the step counter they update
+    assert "1,,2" in pg.status.value and "step " in pg.status.value
+    monkeypatch.setattr(widgets, "ERROR_SECONDS", 0.0)
+    pg.controls["hidden"].value = "4,,"
+    pg.step()
+    pg.step()
+    assert "chainrule-error" not in pg.status.value  # and goes once it has been read

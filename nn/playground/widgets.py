@@ -23,6 +23,7 @@ from ..activations import ACTIVATIONS
 
 # what a refused setting, a bad point or a failed step can raise: shown in the status line
 REFUSED = (ValueError, TypeError, ArithmeticError)
+ERROR_SECONDS = 6.0  # how long a refused value's message stays in the status line
 SLICE = 0.02  # seconds of training between two looks at the kernel's messages: Pause acts this fast
 
 
@@ -54,6 +55,7 @@ class Playground:
         self._sent = self._acked = 0
         self._sent_at = 0.0
         self._frame_cost = 0.0  # seconds a frame takes the kernel (averaged)
+        self._error = None  # (message, shown until)
         self.frames = 0  # frames sent to the page
         s = self.trainer.settings
         style = {"description_width": "90px"}
@@ -169,7 +171,13 @@ class Playground:
         self._say()
 
     def _say(self, error=None):
-        """The status line. Everything in it is escaped: it can hold text the learner typed."""
+        """The status line, and the last error for `ERROR_SECONDS` (Play's pictures would otherwise
+        wipe it at once). Everything in it is escaped: it can hold text the learner typed."""
+        now = time.perf_counter()
+        if error is not None:
+            self._error = (str(error), now + ERROR_SECONDS)
+        elif self._error is not None and now > self._error[1]:
+            self._error = None
         t = self.trainer
         h = t.history
         text = f"step {t.steps}, epoch {t.epoch}, lr {t.optimizer.lr:.4g}"
@@ -180,8 +188,8 @@ class Playground:
         if t.task.note:
             text += f" ({t.task.note})"
         line = f"<span class='chainrule-status'>{html.escape(text)}</span>"
-        if error:
-            line = f"<span class='chainrule-error' style='color:#c00'>{html.escape(str(error))}</span>"
+        if self._error is not None:
+            line = f"<span class='chainrule-error' style='color:#c00'>{html.escape(self._error[0])}</span><br>{line}"
         self.status.value = line
 
     def _ready(self):
