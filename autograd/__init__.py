@@ -1,16 +1,18 @@
 """chainrule's scalar autograd engine: `Value`, the backward pass, and views of the graph.
 
-The engine's core is `value` (a node and every operation with its local derivatives), `graph`
-(the topological order and the backward pass) and `mode` (`no_grad`, scopes); `functional` and
-`check` build gradients of plain functions on it. `views` draws and steps through a graph, and
+The engine's core is `value` (a node and every operation with its local derivatives), `operation`
+(what an operation is, and how to define one), `graph` (the topological order and the backward
+pass) and `mode` (`no_grad`, scopes); `functional` and `check` build gradients of plain functions
+on it, and `functions` holds math that takes floats and Values alike. `views` draws and steps through a graph, and
 `teach` checks a learner's answers; both only read the graph.
 """
 
+from . import functions
 from .check import GradcheckError, gradcheck, numerical_grad
 from .functional import grad, hessian
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import is_grad_enabled, no_grad, scope
-from .operation import Operation, UnknownOperationError, operation
+from .operation import DerivativeError, Operation, UnknownOperationError, operation
 from .value import Constant, Parameter, Value, local_grads
 from .views import Stepper, backward_steps, draw_dot, draw_model, forward_steps, save_steps
 
@@ -26,6 +28,8 @@ __all__ = [
     "operation",
     "Operation",
     "UnknownOperationError",
+    "DerivativeError",
+    "functions",
     "no_grad",
     "is_grad_enabled",
     "scope",

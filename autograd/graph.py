@@ -6,7 +6,8 @@ Nothing here recurses, so a chain of a million nodes is as easy as a chain of te
 import math
 import numbers
 
-from .operation import UnknownOperationError
+from .interrupts import deferred_interrupts
+from .operation import DerivativeError, UnknownOperationError
 from .value import Constant, Value, _check_locals, _real, _short_repr, derivative_of, local_grads
 
 
@@ -90,22 +91,27 @@ def backward(root, grad=1.0):
                 g = node._grad
                 for parent, local in zip(parents, local_grads(node)):
                     parent._grad += local * g
+        with deferred_interrupts():  # leaves add what earlier passes gave them, all or none
+            for leaf, g in leaves:
+                if g is not None:  # None is PyTorch's "no gradient yet" (``p.grad = None``): zero
+                    leaf._grad = g + leaf._grad
     except BaseException as error:
-        for n in order:  # every gradient back as it was
-            n._grad = 0.0
-        for n, g in leaves:
-            n._grad = g
-        for n, g in interior:
-            n._grad = g
+        with deferred_interrupts():  # every gradient back as it was
+            for n in order:
+                n._grad = 0.0
+            for n, g in leaves:
+                n._grad = g
+            for n, g in interior:
+                n._grad = g
         if not isinstance(error, Exception) or not node._prev:
             raise  # Ctrl-C and the like, unchanged
         clearer = _backward_error(node, error)
         if clearer is error:
             raise
-        raise clearer from error
-    for leaf, g in leaves:
-        if g is not None:  # None is PyTorch's "no gradient yet" (``p.grad = None``): zero
-            leaf._grad = g + leaf._grad
+        try:
+            raise clearer from error
+        finally:  # the frame must not hold its own exception: that cycle would keep the graph alive
+            clearer = order = leaves = interior = node = None
 
 
 def _seed(grad):
@@ -131,6 +137,8 @@ def _backward_error(node, error):
     inputs = ", ".join(repr(p._data) for p in node._prev)
     try:
         locals_ = rule(*[p._data for p in node._prev], node._data)
+    except DerivativeError as wrong:  # already says what was wrong
+        return wrong
     except (ArithmeticError, ValueError) as failure:
         if node._op.builtin:
             return type(failure)(
@@ -160,6 +168,30 @@ def _retyped(error, message):
         return RuntimeError(message)
 
 
+def _check_differentiable(node, locals_):
+    """A learner's derivative evaluated on Values for higher-order gradients must keep its
+    dependence on the inputs: a plain number that changes with the input means it went through
+    floats (``math.cos(x)``), and every higher derivative would silently be zero."""
+    op, inputs = node._op, [p._data for p in node._prev]
+    for i, local in enumerate(locals_):
+        if isinstance(local, Value) or op.forward is None:
+            continue
+        for j, x in enumerate(inputs):
+            step = 1e-4 * max(1.0, abs(x))
+            moved = inputs[:j] + [x + step] + inputs[j + 1 :]
+            try:
+                again = float(op.derivative(*moved, _real(op.forward(*moved), "a result"))[i])
+            except Exception:
+                continue
+            if abs(again - float(local)) > 1e-9 * max(1.0, abs(again)):
+                raise TypeError(
+                    f"the derivative of {op} gives a plain number for input {i} although it changes with input {j}: "
+                    "it went through floats (a math function, float() or .data), so higher-order gradients "
+                    "(create_graph=True, hessian) would be wrong; write it with arithmetic and autograd.functions "
+                    "(exp, log, sqrt, tanh, sigmoid, relu, sin, cos), which take floats and Values alike"
+                )
+
+
 def zero_grad(root):
     """Set ``.grad`` to 0.0 on every node of ``root``'s graph (leaves included)."""
     for node in topological_order(root):
@@ -186,12 +218,23 @@ def gradients(root, wrt, create_graph=False):
         g = grads.get(node)
         if g is None or not node._prev:
             continue
-        if create_graph:
-            locals_ = derivative_of(node)(*node._prev, node)
-            if type(locals_) is not tuple or len(locals_) != len(node._prev):
-                locals_ = _check_locals(node, locals_)
-        else:
-            locals_ = local_grads(node)
+        try:
+            if create_graph:
+                locals_ = derivative_of(node)(*node._prev, node)
+                if type(locals_) is not tuple or len(locals_) != len(node._prev):
+                    locals_ = _check_locals(node, locals_)
+                if not node._op.builtin:
+                    _check_differentiable(node, locals_)
+            else:
+                locals_ = local_grads(node)
+        except Exception as error:  # the same words backward() would use
+            clearer = _backward_error(node, error)
+            if clearer is error:
+                raise
+            try:
+                raise clearer from error
+            finally:
+                clearer = grads = None
         for parent, local in zip(node._prev, locals_):
             if isinstance(parent, Constant):
                 continue

@@ -20,6 +20,7 @@ learner defines with the `operation` decorator::
 import functools
 import inspect
 import math
+import numbers
 
 # name -> Operation, for building a node from an op's name (the lecture's ``Value(6.0, (a, b), "*")``)
 OPERATIONS = {}
@@ -27,6 +28,10 @@ OPERATIONS = {}
 
 class UnknownOperationError(ValueError):
     """A node's op has no derivative the engine knows (made with ``Value(data, children, "name")``)."""
+
+
+class DerivativeError(TypeError):
+    """A learner's derivative returned something other than one number per input."""
 
 
 class Operation(str):
@@ -84,13 +89,15 @@ def operation(derivative, *, name=None):
 
     def define(forward):
         if not callable(forward):
-            raise TypeError(f"@operation decorates the float formula (a function), got {type(forward).__name__}")
+            hint = (" (a bare @operation has no derivative: write @operation(derivative=lambda x, out: (...,)))"
+                    if not isinstance(forward, type) else "")
+            raise TypeError(f"@operation decorates the float formula (a function), got {type(forward).__name__}{hint}")
         op_name = name if name is not None else getattr(forward, "__name__", "")
         if not isinstance(op_name, str) or not op_name.strip() or op_name == "<lambda>":
             raise ValueError("an operation needs a name: decorate a def, or pass name='...'")
         arity = _arity(forward, op_name)
         _check_derivative_takes(derivative, arity, op_name)
-        op = Operation(op_name, derivative, forward, arity)
+        op = Operation(op_name, _checked(derivative, op_name), forward, arity)
         if not (op_name in OPERATIONS and OPERATIONS[op_name].builtin):
             OPERATIONS[op_name] = op  # the latest definition of a name wins; a built-in's name stays its own
         from .value import apply
@@ -103,6 +110,58 @@ def operation(derivative, *, name=None):
         return apply_op
 
     return define
+
+
+def _checked(derivative, name):
+    """``derivative`` with what it returns checked on every call: one number (or, for higher-order
+    gradients, one Value) per input, so a slip fails where it happens instead of leaving a complex
+    number, an array or a Value in some ``.grad``."""
+
+    def checked(*inputs_and_out):
+        locals_ = derivative(*inputs_and_out)
+        n = len(inputs_and_out) - 1
+        if not isinstance(locals_, (tuple, list)) or len(locals_) != n:
+            example = "(1.0 - out * out,)" if n == 1 else "(" + ", ".join(f"d{i}" for i in range(n)) + ")"
+            if isinstance(locals_, (tuple, list)):
+                raise DerivativeError(
+                    f"the derivative of {name} returned {len(locals_)} local derivatives for {n} input"
+                    f"{'s' if n != 1 else ''}; return one per input, in order, e.g. {example}"
+                )
+            raise DerivativeError(
+                f"the derivative of {name} must return a tuple with one local derivative per input, "
+                f"e.g. {example}; it returned {_short(locals_)}"
+            )
+        on_floats = type(inputs_and_out[-1]) is float
+        out = []
+        for i, local in enumerate(locals_):
+            if isinstance(local, numbers.Real) and not isinstance(local, bool):
+                out.append(float(local) if type(local) is not float else local)
+            elif not on_floats and _is_value(local):
+                out.append(local)
+            else:
+                raise DerivativeError(
+                    f"the derivative of {name} returned {_short(local)} ({type(local).__name__}) for input {i}; "
+                    "each local derivative must be a real number"
+                    + (" (it got floats, so it must not return a Value)" if on_floats and _is_value(local) else "")
+                )
+        return tuple(out)
+
+    checked.rule = derivative  # the learner's own function
+    return checked
+
+
+def _is_value(x):
+    from .value import Value
+
+    return isinstance(x, Value)
+
+
+def _short(x):
+    try:
+        text = repr(x)
+    except Exception:
+        text = f"<{type(x).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _arity(forward, name):

@@ -26,7 +26,20 @@ def _real(x, what):
             return float(x)
         except OverflowError:
             raise OverflowError(f"{what} is {_short_number(x)}, too large for a float (|x| < 1.8e308)") from None
+    if _looks_like_a_value(x):
+        raise TypeError(
+            f"{what} must be a real number or a chainrule Value, got a {type(x).__name__} from another engine "
+            f"({type(x).__module__}); use one engine in a computation, or pass its number (x.data)"
+        )
     raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__}: {_short_repr(x)}")
+
+
+def _looks_like_a_value(x):
+    """A node of another engine (micrograd's, a learner's own): it has data and grad."""
+    try:
+        return hasattr(x, "data") and hasattr(x, "grad") and not isinstance(x, Value)
+    except Exception:
+        return False
 
 
 def _short_number(x):
@@ -265,9 +278,13 @@ class Value:
     __abs__ = abs
 
     def sin(self):
+        if math.isinf(self._data):
+            raise ValueError(f"sin() of {self._data!r} is undefined (needs a finite x)")
         return _result(math.sin(self._data), (self,), SIN)
 
     def cos(self):
+        if math.isinf(self._data):
+            raise ValueError(f"cos() of {self._data!r} is undefined (needs a finite x)")
         return _result(math.cos(self._data), (self,), COS)
 
     # ---- gradients ----------------------------------------------------------------------------------
@@ -279,15 +296,37 @@ class Value:
 
         backward(self, grad)
 
+    @property
     def _backward(self):
-        """This node's own step of the chain rule, as in the lecture: for each parent,
-        ``parent.grad += local derivative × self.grad`` (nothing for a leaf).
-
+        """This node's own step of the chain rule, as in the lecture: ``node._backward()`` does, for
+        each parent, ``parent.grad += local derivative × node.grad`` (nothing for a leaf).
         ``backward()`` does exactly this for every node, in reverse topological order."""
+        return self._chain_rule_step
+
+    @_backward.setter
+    def _backward(self, step):
+        raise AttributeError(
+            "a chainrule Value takes its step of the chain rule from its operation, so _backward cannot be "
+            "assigned; to add an operation, give its formula and derivative to @autograd.operation(derivative=...)"
+        )
+
+    def _chain_rule_step(self):
         if not self._prev:
             return
+        try:
+            locals_ = local_grads(self)
+        except Exception as error:
+            from .graph import _backward_error
+
+            clearer = _backward_error(self, error)
+            if clearer is error:
+                raise
+            try:
+                raise clearer from error
+            finally:
+                clearer = None
         upstream = 0.0 if self._grad is None else self._grad
-        for parent, local in zip(self._prev, local_grads(self)):
+        for parent, local in zip(self._prev, locals_):
             parent.grad = (0.0 if parent.grad is None else parent.grad) + local * upstream
 
     def zero_grad(self):
@@ -295,6 +334,22 @@ class Value:
         from .graph import zero_grad
 
         zero_grad(self)
+
+    def __deepcopy__(self, memo):
+        """A copy of this value's whole graph, parents first, without recursion (any depth)."""
+        from .graph import topological_order
+
+        if id(self) in memo:
+            return memo[id(self)]
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            twin = _new(type(node))
+            twin._data, twin._grad, twin._label, twin._scope, twin._op = (
+                node._data, node._grad, node._label, node._scope, node._op)
+            twin._prev = tuple(memo[id(p)] for p in node._prev)
+            memo[id(node)] = twin
+        return memo[id(self)]
 
 
 class Constant(Value):
@@ -434,9 +489,32 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-# Functions that take a float or a Value, so one derivative formula serves both gradient orders.
+# Functions that take a float or a Value, so one derivative formula serves both gradient orders
+# (public as `autograd.functions`, for derivatives a learner writes).
+def exp(x):
+    return x.exp() if isinstance(x, Value) else math.exp(x)
+
+
 def log(x):
     return x.log() if isinstance(x, Value) else math.log(x)
+
+
+def sqrt(x):
+    return x.sqrt() if isinstance(x, Value) else math.sqrt(x)
+
+
+def tanh(x):
+    return x.tanh() if isinstance(x, Value) else math.tanh(x)
+
+
+def sigmoid(x):
+    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
+
+
+def relu(x):
+    if isinstance(x, Value):
+        return x.relu()
+    return x if x > 0.0 else 0.0
 
 
 def sin(x):
@@ -445,10 +523,6 @@ def sin(x):
 
 def cos(x):
     return x.cos() if isinstance(x, Value) else math.cos(x)
-
-
-def sigmoid(x):
-    return x.sigmoid() if isinstance(x, Value) else _sigmoid(x)
 
 
 def _minus_one(b):
@@ -478,7 +552,12 @@ def derivative_of(node):
 
 
 def local_grads(node):
-    """The local derivatives d(node)/d(parent) for each parent, as floats, in parent order."""
+    """The local derivatives d(node)/d(parent) for each parent, as floats, in parent order (``()``
+    for a leaf)."""
+    if not isinstance(node, Value):
+        raise TypeError(f"local_grads() takes a Value, got {type(node).__name__}: {_short_repr(node)}")
+    if not node._prev:
+        return ()
     locals_ = derivative_of(node)(*[p._data for p in node._prev], node._data)
     if type(locals_) is not tuple or len(locals_) != len(node._prev):
         return _check_locals(node, locals_)

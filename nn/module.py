@@ -23,7 +23,7 @@ from autograd import Constant, Parameter, Value, no_grad, scope
 
 from .activations import ACTIVATIONS, VALUE_ACTIVATIONS
 from .float_path import layer_function
-from .interrupts import deferred_interrupts
+from autograd.interrupts import deferred_interrupts
 
 INITS = ("uniform", "xavier", "kaiming")
 

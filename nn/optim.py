@@ -14,7 +14,7 @@ import numbers
 
 from autograd import Value
 
-from .interrupts import deferred_interrupts
+from autograd.interrupts import deferred_interrupts
 from .module import _short
 
 

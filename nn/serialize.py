@@ -24,7 +24,7 @@ import secrets
 import stat
 from collections.abc import Mapping
 
-from .interrupts import deferred_interrupts
+from autograd.interrupts import deferred_interrupts
 from .module import _short
 
 FORMAT = "chainrule.nn"

@@ -210,3 +210,168 @@ def test_numerical_grad_refuses_a_step_that_cannot_work():
     for h in (0.0, -1e-6, 2.0, "1e-6", True):
         with pytest.raises(ValueError, match="relative step"):
             numerical_grad(lambda x: x * x, 1.0, h=h)
+
+
+def test_ctrl_c_at_any_line_of_backward_leaves_every_gradient_as_it_was():
+    from interrupts import AUTOGRAD, interrupt_everywhere
+
+    def setup():
+        xs = [Value(float(i) + 0.5, label=f"x{i}") for i in range(6)]
+        y = Value.sum([x * x.tanh() for x in xs]) * xs[0]
+        y.backward()
+        xs[3].grad = None
+        return y, snapshot(y)
+
+    def check(state, interrupted):
+        y, before = state
+        after = snapshot(y)
+        if interrupted:
+            assert after == before
+        else:  # ran to the end: leaves doubled (None counts as zero), interior recomputed
+            for node, g in before.items():
+                if not node._prev and g is not None and not isinstance(node, Constant):
+                    assert after[node] == 2 * g
+
+    runs = interrupt_everywhere(setup, lambda state: state[0].backward(), check, folders=(AUTOGRAD,))
+    assert runs > 50  # every line of the pass, the final accumulation included, was interrupted once
+
+
+def test_a_failed_backward_frees_its_graph_without_the_cyclic_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        for make in (lambda x: (x * 1.0).sqrt(), lambda x: Value(1.0, (x,), "unknown op")):
+            x = Value(0.0)
+            ref = weakref.ref(x)
+            with pytest.raises((ArithmeticError, ValueError)):
+                make(x).backward()
+            del x
+            assert ref() is None
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("bad", [complex(1, 1), "1", None, Value(1.0)])
+def test_a_derivative_returning_something_odd_fails_where_it_happens(bad):
+    from autograd import DerivativeError
+
+    op = operation(derivative=lambda x, out: (bad,), name="odd")(lambda x: x)
+    v = Value(0.5)
+    with pytest.raises(DerivativeError, match="the derivative of odd returned"):
+        op(v).backward()
+    assert v.grad == 0.0
+
+
+def test_numpy_numbers_from_a_derivative_become_floats():
+    np = pytest.importorskip("numpy")
+    op = operation(derivative=lambda x, out: (np.float64(2.0),), name="np_op")(lambda x: 2.0 * x)
+    v = Value(0.5)
+    op(v).backward()
+    assert type(v.grad) is float and v.grad == 2.0
+    arr = operation(derivative=lambda x, out: (np.array([1.0]),), name="arr_op")(lambda x: x)
+    with pytest.raises(TypeError, match="ndarray"):
+        arr(Value(0.5)).backward()
+
+
+def test_every_gradient_tool_words_a_failure_as_backward_does():
+    from autograd import GradcheckError, gradcheck, gradients
+
+    x = Value(0.0)
+    for create_graph in (False, True):
+        with pytest.raises(ZeroDivisionError, match=r"derivative of sqrt\(0\.0\) is not finite here"):
+            gradients(x.sqrt(), [x], create_graph=create_graph)
+    with pytest.raises(ZeroDivisionError, match=r"derivative of \*\*\(0\.0, 0\.5\) is not finite"):
+        gradients(x**0.5, [x], create_graph=True)
+    y = x.sqrt()
+    y.grad = 1.0
+    with pytest.raises(ZeroDivisionError, match="not finite here"):
+        y._backward()
+    op = operation(derivative=lambda x, out: ("a",), name="letters")(lambda x: x)
+    with pytest.raises(TypeError, match="the derivative of letters returned 'a'"):
+        gradcheck(op, 0.5)
+    assert issubclass(GradcheckError, AssertionError)
+
+
+def test_higher_order_gradients_refuse_a_derivative_that_went_through_floats():
+    import math
+
+    from autograd import functions as F
+    from autograd import hessian
+
+    went_through_floats = operation(derivative=lambda x, out: (math.cos(x),), name="sin_math")(math.sin)
+    with pytest.raises(TypeError, match="sin_math gives a plain number.*autograd.functions"):
+        hessian(went_through_floats)(2.0)
+    right = operation(derivative=lambda x, out: (F.cos(x),), name="sin_values")(math.sin)
+    assert hessian(right)(2.0) == [[pytest.approx(-math.sin(2.0), rel=1e-15)]]
+    constant = operation(derivative=lambda a, b, out: (1.0, -1.0), name="minus")(lambda a, b: a - b)
+    assert hessian(lambda a, b: constant(a, b) * a)(1.0, 2.0) == [[2.0, -1.0], [-1.0, 0.0]]
+
+
+def test_gradcheck_says_when_a_point_cannot_be_checked():
+    from autograd import GradcheckError, gradcheck
+
+    with pytest.raises(ValueError, match="cannot check input 0 at x = 1e\\+300"):
+        gradcheck(lambda x: x * x, 1e300)
+    with pytest.raises(GradcheckError, match="kink here .slope 0 on the left, 3 on the right"):
+        gradcheck(lambda x: x.relu() * 2.0 + x.relu(), 0.0)
+    with pytest.raises(ValueError, match="outside the function's domain.*smaller h"):
+        gradcheck(lambda x: x.log(), 1e-7)
+    for bad in ({"rtol": -1}, {"atol": float("nan")}, {"rtol": "0.1"}):
+        with pytest.raises(ValueError, match="must be a finite number >= 0"):
+            gradcheck(lambda x: x, 1.0, **bad)
+
+
+def test_grad_and_hessian_refuse_what_is_not_one_number():
+    from autograd import grad, hessian
+
+    for f in (lambda x: [x * x], lambda x: "a", lambda x: None):
+        with pytest.raises(TypeError, match="must return one number"):
+            grad(f)(2.0)
+        with pytest.raises(TypeError, match="must return one number"):
+            hessian(f)(2.0)
+    assert grad(lambda x: 3.0)(2.0) == 0.0 and hessian(lambda x: 3.0)(2.0) == [[0.0]]
+    assert hessian(lambda x: x * x * x)(Value(2.0)) == [[12.0]]
+    for call in (grad, hessian):
+        with pytest.raises(TypeError, match="the function to differentiate"):
+            call(3)
+
+
+def test_deep_graphs_copy_without_recursion():
+    import copy
+
+    x, y = deep_chain(20_000)
+    y2 = copy.deepcopy(y)
+    y.backward()
+    y2.backward()
+    leaf = y2
+    while leaf._prev:
+        leaf = leaf._prev[0]
+    assert leaf is not x and leaf.label == "x" and leaf.grad == x.grad
+    a = Value(1.0)
+    pair = copy.deepcopy([a * a, a])
+    assert pair[0]._prev == (pair[1], pair[1])
+
+
+def test_more_mistakes_get_words_that_say_what_to_do():
+    from autograd import local_grads
+
+    with pytest.raises(ValueError, match=r"sin\(\) of inf is undefined"):
+        Value(float("inf")).sin()
+    with pytest.raises(ValueError, match=r"cos\(\) of -inf is undefined"):
+        Value(float("-inf")).cos()
+    with pytest.raises(AttributeError, match="cannot be assigned.*autograd.operation"):
+        Value(1.0)._backward = lambda: None
+    assert local_grads(Value(1.0)) == ()
+    with pytest.raises(TypeError, match=r"local_grads\(\) takes a Value"):
+        local_grads(3.0)
+
+    class Other:  # a node of another engine
+        def __init__(self, data):
+            self.data, self.grad = data, 0.0
+
+    with pytest.raises(TypeError, match="from another engine"):
+        Value(1.0) + Other(2.0)
+    with pytest.raises(TypeError, match="a bare @operation has no derivative"):
+        operation(lambda x: x)(Value(1.0))

@@ -1,9 +1,10 @@
 """Changes that happen whole or not at all, even when Ctrl-C arrives in the middle.
 
-An optimizer step or a load computes every new value first (an interrupt there changes nothing),
-then commits them inside ``deferred_interrupts()``: a Ctrl-C that arrives during the commit is held
-until the commit is done and delivered right after it. So a model and its optimizer are always at
-a step boundary, and a model is never half loaded.
+An optimizer step, a load or a backward pass computes every new value first (an interrupt there
+changes nothing, or is undone), then commits them inside ``deferred_interrupts()``: a Ctrl-C that
+arrives during the commit is held until the commit is done and delivered right after it. So a model
+and its optimizer are always at a step boundary, a model is never half loaded, and gradients are
+never half added.
 """
 
 import signal
