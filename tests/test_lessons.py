@@ -2,6 +2,7 @@
 saved figures read at 100% zoom (not wider than a notebook column, no tiny fonts)."""
 
 import base64
+import os
 import re
 import struct
 from pathlib import Path
@@ -65,3 +66,22 @@ def test_no_font_smaller_than_small(path):
     sizes = [s.strip("\"'") for c in nb.cells if c.cell_type == "code" for s in re.findall(r"\b(?:fontsize|labelsize|size)=([\"'][\w-]+[\"']|\d+(?:\.\d+)?)", c.source)]
     tiny = [s for s in sizes if s in TINY or (s.replace(".", "").isdigit() and float(s) < 8)]
     assert not tiny, f"{path.name}: font sizes {tiny}; the smallest that reads at 100% zoom is 'small' (8 points)"
+
+
+def test_lesson_12_without_torch_says_what_to_install(tmp_path):
+    """CI has PyTorch, so its absence is staged: with `import torch` failing, lesson 12 still runs to the
+    end, and every cell that needs PyTorch says what to install instead of failing."""
+    nbclient = pytest.importorskip("nbclient")
+    (tmp_path / "sitecustomize.py").write_text("import sys\n\nsys.modules['torch'] = None  # import fails, find_spec finds nothing\n")
+    nb = _read(NOTEBOOKS / "12_to_pytorch.ipynb")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])))
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute(env=env)
+
+    def said(cell):
+        return "".join(o.get("text", "") for o in cell.outputs)
+
+    needing = [c for c in nb.cells if c.cell_type == "code" and "HAVE_TORCH" in c.source]
+    assert len(needing) >= 5 and "PyTorch is not installed" in said(needing[0])
+    silent = [c.source.splitlines()[0] for c in needing if "pip install torch" not in said(c)]
+    assert not silent, f"cells that need PyTorch and do not say what to install: {silent}"
