@@ -425,7 +425,7 @@ def test_ctrl_c_anywhere_in_fit_leaves_model_and_optimizer_at_a_step_boundary(ma
         fit(state[0], (X, y), optimizer=state[1], **kwargs)
 
     # every line of the optimizer and of the commit, and every 37th line anywhere in nn and autograd
-    stepping = (os.path.join(NN, "optim.py"), os.path.join(NN, "interrupts.py"))
+    stepping = (os.path.join(NN, "optim.py"), os.path.join(AUTOGRAD, "interrupts.py"))
     assert interrupt_everywhere(setup, run, check, folders=stepping) > 300
     assert interrupt_everywhere(setup, run, check, folders=(NN, AUTOGRAD), stride=37) > 300
 
