@@ -40,13 +40,10 @@ def check_function(fn, reference, cases, *, tol=1e-6, atol=1e-12, hint="", revea
       list) with respect to every `Value` argument, so the result must be built from them.
     """
     label = name or getattr(fn, "__name__", None) or "your function"
-    if fn is Ellipsis or fn is None:
-        return Result("unanswered", f"… No answer yet: write `{label}` in the cell above, run it, then run this one again.")
-    if not callable(fn):
-        return wrong(f"`{label}` should be a function, but it is {show(fn)}", hint)
-    cases = [case if isinstance(case, tuple) else (case,) for case in cases]
-    if not cases:
-        raise ValueError("check_function needs at least one case to try")
+    early = _not_a_function(fn, label, hint, "write")
+    if early is not None:
+        return early
+    cases = _tuples(cases, "check_function needs at least one case to try")
     unanswered = 0
     for case in cases:
         mine, theirs = _fresh(case), _fresh(case)
@@ -72,6 +69,23 @@ def check_function(fn, reference, cases, *, tol=1e-6, atol=1e-12, hint="", revea
         return wrong(f"`{label}` returns None for some inputs: does every path through it end in a `return`?", hint)
     grads = " and their gradients" if any(_has_value(reference(*_fresh(c))) for c in cases[:1]) else ""
     return Result("right", f"✓ Right: `{label}` agrees with the reference on all {len(cases)} inputs{grads}.")
+
+
+def _not_a_function(fn, label, hint, verb):
+    """The verdict when ``fn`` is still ``...`` (unanswered) or not callable (wrong); else None."""
+    if fn is Ellipsis or fn is None:
+        return Result("unanswered", f"… No answer yet: {verb} `{label}` in the cell above, run it, then run this one again.")
+    if not callable(fn):
+        return wrong(f"`{label}` should be a function, but it is {show(fn)}", hint)
+    return None
+
+
+def _tuples(items, empty):
+    """Each item as a tuple of arguments (a single non-tuple value is one argument)."""
+    items = [item if isinstance(item, tuple) else (item,) for item in items]
+    if not items:
+        raise ValueError(empty)
+    return items
 
 
 def _difference(got, expected, mine, theirs, tol, atol):
@@ -197,13 +211,10 @@ def check_gradient(f, points, *, rtol=1e-5, atol=1e-7, hint="", name=None):
     factor, lesson 11).
     """
     label = name or getattr(f, "__name__", None) or "your function"
-    if f is Ellipsis or f is None:
-        return Result("unanswered", f"… No answer yet: define `{label}` in the cell above, run it, then run this one again.")
-    if not callable(f):
-        return wrong(f"`{label}` should be a function, but it is {show(f)}", hint)
-    points = [p if isinstance(p, tuple) else (p,) for p in points]
-    if not points:
-        raise ValueError("check_gradient needs at least one point")
+    early = _not_a_function(f, label, hint, "define")
+    if early is not None:
+        return early
+    points = _tuples(points, "check_gradient needs at least one point")
     derivative = getattr(getattr(f, "operation", None), "derivative", None)
     derivative = getattr(derivative, "rule", derivative)  # the learner's own function, unchecked
     for point in points:
