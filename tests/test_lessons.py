@@ -85,3 +85,16 @@ def test_lesson_12_without_torch_says_what_to_install(tmp_path):
     assert len(needing) >= 5 and "PyTorch is not installed" in said(needing[0])
     silent = [c.source.splitlines()[0] for c in needing if "pip install torch" not in said(c)]
     assert not silent, f"cells that need PyTorch and do not say what to install: {silent}"
+
+
+def test_the_readme_lists_every_exercise():
+    readme = (NOTEBOOKS / "README.md").read_text()
+    missing = []
+    for path in LESSONS:
+        nb = _read(path)
+        titles = [t for c in nb.cells if c.cell_type == "markdown" for t in re.findall(r"^#+ Exercise \d+: (.*)$", c.source, re.M)]
+        kinds = [c.metadata["exercise"].get("code", False) for c in nb.cells if "exercise" in c.metadata]
+        if len(titles) != len(kinds):
+            continue  # a lesson whose exercises have no numbered headings is listed by hand
+        missing += [f"{path.stem}: {t}" for t, code in zip(titles, kinds) if (f"**{t}**" if code else t) not in readme]
+    assert not missing, f"notebooks/README.md does not list these exercises (code ones in bold): {missing}"
