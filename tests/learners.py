@@ -256,6 +256,20 @@ class NoOrderValue(ClosureValue):
                     queue.append(parent)
 
 
+class NoMaskReluValue(ClosureValue):
+    """relu's _backward without its mask: the gradient passes even where the input was negative.
+    Right wherever the input is positive, so one positive test point hides it."""
+
+    def relu(self):
+        out = type(self)(self.data if self.data > 0 else 0.0, (self,), "ReLU")
+
+        def _backward():
+            self.grad += out.grad  # forgot (out.data > 0)
+
+        out._backward = _backward
+        return out
+
+
 def _without(cls, name, doc, *methods):
     """``cls`` as a learner who never wrote ``methods`` would have it."""
     body = {k: v for k, v in vars(cls).items() if k not in (*methods, "__dict__", "__weakref__")}

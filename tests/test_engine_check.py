@@ -10,11 +10,11 @@ import pytest
 import autograd
 from autograd import Value, check_engine
 from autograd.teach import EngineReport
-from learners import (AssignValue, ClosureValue, LocalValue, LostBackwardValue, NoOrderValue, NoRmulValue,
-                      TanhInputValue)
+from learners import (AssignValue, ClosureValue, LocalValue, LostBackwardValue, NoMaskReluValue, NoOrderValue,
+                      NoRmulValue, TanhInputValue)
 
 NAMES = [
-    "making a value", "a + b", "a - b", "a * b", "a / b", "a ** 3", "-a", "tanh(a)", "exp(a)", "log(a)", "relu(a)",
+    "making a value", "a + b", "a - b", "a * b", "a / b", "a ** 3", "a ** -2", "a ** 0.5", "-a", "tanh(a)", "exp(a)", "log(a)", "relu(a)",
     "a + 2", "2 + a", "a - 2", "2 - a", "a * 2", "2 * a", "a / 2", "2 / a", "a + a", "a * a",
     "reused across branches", "backward()", "topological order", "deep chain", "a neuron",
 ]
@@ -29,7 +29,7 @@ def test_chainrules_own_value_passes_everything():
     report = check_engine(Value)
     assert report and isinstance(report, EngineReport)
     assert [c.name for c in report] == NAMES and {c.status for c in report} == {"right"}
-    assert report.summary == "Right: 26, not quite: 0, skipped: 0. All right."
+    assert report.summary == "Right: 28, not quite: 0, skipped: 0. All right."
 
 
 @pytest.mark.parametrize("V, missing", [(ClosureValue, "log(a)"), (LocalValue, "tanh(a)")])
@@ -109,6 +109,69 @@ def test_a_missing_seed_is_caught():
             self.grad = 0.0
 
     assert "must start with self.grad = 1.0" in wrong(check_engine(NoSeed))["backward()"]
+
+
+def test_a_relu_without_its_mask_is_caught_at_a_negative_input_and_in_a_neuron():
+    report = check_engine(NoMaskReluValue)
+    found = wrong(report)
+    assert set(found) == {"relu(a)", "a neuron"}
+    assert found["relu(a)"].startswith("Not quite: at a = -1.3: a.grad is 1, but chainrule gives 0.")
+    assert "where a > 0, else 0" in found["relu(a)"]
+    # the lecture's neuron with a negative pre-activation: a ReLU passes nothing back
+    assert "o = relu(x1*w1 + x2*w2 + b) where x1*w1 + x2*w2 + b = -0.8814" in found["a neuron"]
+    assert "w1.grad is 2, chainrule gives 0" in found["a neuron"] and "a rule is wrong" in found["a neuron"]
+    assert "o = tanh" not in found["a neuron"]  # the tanh neuron passed at both signs
+
+
+def test_every_operation_is_checked_where_each_input_is_negative_and_positive():
+    class AbsMul(ClosureValue):
+        """d(a*b)/da written as |b|: right as long as the inputs are positive."""
+
+        def __mul__(self, other):
+            other = self.wrap(other)
+            out = type(self)(self.data * other.data, (self, other), "*")
+
+            def _backward():
+                self.grad += abs(other.data) * out.grad
+                other.grad += abs(self.data) * out.grad
+
+            out._backward = _backward
+            return out
+
+    found = wrong(check_engine(AbsMul))
+    assert found["a * b"].startswith("Not quite: at a = 0.6, b = -1.7: a.grad is 1.7, but chainrule gives -1.7")
+    assert found["a * a"].startswith("Not quite: at a = -1.3: a.grad is 2.6, but chainrule gives -2.6")  # right at 0.6
+    assert check_engine(ClosureValue)["a * a"].message == "right (the value and the gradient, at a = 0.6 and -1.3)."
+
+
+def test_powers_are_checked_with_fractional_and_negative_exponents_where_the_class_takes_them():
+    class IntPowers(ClosureValue):
+        def __pow__(self, k):
+            assert isinstance(k, int), "only int powers"
+            return ClosureValue.__pow__(self, k)
+
+    report = check_engine(IntPowers)
+    assert report and report["a ** 3"].status == report["a ** -2"].status == "right"
+    assert report["a ** 0.5"].status == "skipped"
+    assert report["a ** 0.5"].message.startswith("skipped: IntPowers does not take a ** 0.5 (it raised AssertionError: only int powers")
+    assert report["a ** 0.5"].message.endswith(").")
+
+    class PositiveOnly(ClosureValue):
+        """The power rule written as n·aⁿ⁻¹ with the exponent's sign dropped."""
+
+        def __pow__(self, k):
+            out = type(self)(self.data**k, (self,), f"**{k}")
+
+            def _backward():
+                self.grad += abs(k) * self.data ** (k - 1) * out.grad
+
+            out._backward = _backward
+            return out
+
+    found = wrong(check_engine(PositiveOnly))
+    assert "a ** 3" not in found and "a ** 0.5" not in found
+    assert found["a ** -2"].startswith("Not quite: at a = 0.6: a.grad is 9.25926, but chainrule gives -9.25926: the sign is wrong.")
+    assert "here -2·a**-3" in found["a ** -2"]
 
 
 def test_missing_reflected_operators_are_caught():
@@ -236,8 +299,8 @@ def test_a_class_it_cannot_read_is_checked_through_backward():
 def test_the_report_reads_as_text_and_as_escaped_html():
     report = check_engine(TanhInputValue)
     lines = report.text.splitlines()
-    assert lines[0] == "Checking TanhInputValue against chainrule: 26 checks."
-    assert lines[-1] == "Right: 22, not quite: 2, skipped: 1, worth knowing: 1."
+    assert lines[0] == "Checking TanhInputValue against chainrule: 28 checks."
+    assert lines[-1] == "Right: 24, not quite: 2, skipped: 1, worth knowing: 1."
     marks = {"right": "✓", "wrong": "✗", "skipped": "…", "note": "⚠"}
     for line, check in zip(lines[1:-1], report):
         assert line == f"{marks[check.status]} {check.name}: {check.message}" == check.line
@@ -245,7 +308,7 @@ def test_the_report_reads_as_text_and_as_escaped_html():
     evil = type("<script>alert(1)</script>", (ClosureValue,), {})
     page = check_engine(evil)._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
-    assert page.count("<div style=\"color:") == 26
+    assert page.count("<div style=\"color:") == 28
     with pytest.raises(KeyError, match="no check named 'nope'"):
         report["nope"]
 

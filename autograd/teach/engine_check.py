@@ -4,9 +4,9 @@ A learner who writes their own engine (micrograd's shape, with a ``_backward`` c
 or microgpt's, with ``_children`` and ``_local_grads``) calls ``check_engine(Value)`` and gets one
 line per check, in the voice of the lessons' exercise checker::
 
-    Checking Value against chainrule: 26 checks.
-    ✓ a + b: right (the value and every gradient).
-    ✗ a * b: Not quite: b.grad is 2.0, but chainrule gives 0.6. Hint: d(a*b)/db = a.
+    Checking Value against chainrule: 28 checks.
+    ✓ a + b: right (the value and both gradients, at (a, b) = (0.6, -1.7) and (-1.3, 0.8)).
+    ✗ a * b: Not quite: at a = 0.6, b = -1.7: b.grad is -1.7, but chainrule gives 0.6. Hint: ...
     … relu(a): skipped: Value has no relu().
     ⚠ deep chain: backward() on a chain of 5000 additions raised RecursionError ...
     Right: 22, not quite: 1, skipped: 3.
@@ -16,19 +16,25 @@ Every line starts with a mark and the check's name: ``✓`` right, ``✗`` not q
 that is not counted as wrong (a recursive topological sort on a deep chain). The names, marks and
 order are stable, so a lesson can rely on them (``report["a * b"].status``).
 
+Every operation is checked at two points, chosen so that each input is negative at one and
+positive at the other and every branch is taken (``relu`` where it passes the gradient and where
+it blocks it): a rule right at one point only is caught, and the message names the point.
+
 The checks, in order:
 
 - **operations**: the value and the gradients of ``a + b``, ``a - b``, ``a * b``, ``a / b``,
-  ``a ** 3``, ``-a``, ``tanh(a)``, ``exp(a)``, ``log(a)``, ``relu(a)``. The gradients come from the
-  learner's own chain rule, node by node, run by chainrule in a correct order (their ``_backward``
-  closures, or their ``_local_grads``), so a wrong local derivative is told apart from a wrong
-  ``backward()``. A class chainrule cannot read is checked through its ``backward()`` instead.
+  ``a ** 3``, ``a ** -2``, ``a ** 0.5`` (the last two skipped if the class's ``__pow__`` refuses
+  such exponents), ``-a``, ``tanh(a)``, ``exp(a)``, ``log(a)``, ``relu(a)``. The gradients come
+  from the learner's own chain rule, node by node, run by chainrule in a correct order (their
+  ``_backward`` closures, or their ``_local_grads``), so a wrong local derivative is told apart
+  from a wrong ``backward()``. A class chainrule cannot read is checked through its ``backward()``.
 - **numbers on either side**: ``a + 2``, ``2 + a``, ``a - 2``, ``2 - a``, ``a * 2``, ``2 * a``,
   ``a / 2``, ``2 / a``.
 - **values used more than once**: ``a + a`` and ``a * a`` (the classic ``=`` instead of ``+=``),
   and a value reused across branches.
 - **backward()**: the learner's own pass on the lecture's expression, on a graph where any order
-  but a topological one gives wrong gradients, on a deep chain, and on a whole neuron.
+  but a topological one gives wrong gradients, on a deep chain, and on the lecture's neuron with
+  each activation the class has, its pre-activation positive and negative.
 
 It never raises because of the learner's code: an exception their code raises is reported with
 its line. It returns an `EngineReport`, true when nothing is wrong, shown as text (``print``) or,
@@ -42,7 +48,7 @@ import sys
 
 from ..graph import gradients
 from ..value import Value
-from ..views.nodes import LearnerCodeError, describe, is_node, learner_line
+from ..views.nodes import LearnerCodeError, describe, is_node, learner_line, short
 from ..views.steps import backward_steps
 
 __all__ = ["check_engine", "EngineReport", "EngineCheck"]
@@ -50,20 +56,28 @@ __all__ = ["check_engine", "EngineReport", "EngineCheck"]
 MARKS = {"right": "✓", "wrong": "✗", "skipped": "…", "note": "⚠"}
 COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "skipped": "#6b7280", "note": "#b45309"}
 CHAIN = 5000  # operations in the deep chain: five times Python's usual recursion limit
-A, B = 0.6, -1.7  # inputs of the operation checks: unequal, of both signs, nothing cancels
+# Every check runs at two points, so each branch of an operation is taken and each input is negative
+# at one point and positive at the other: a rule right at one point only (a ReLU without its mask,
+# an abs() too many) is caught. Nothing cancels at any of them.
+ONE = ((0.6,), (-1.3,))
+TWO = ((0.6, -1.7), (-1.3, 0.8))
+POSITIVE = ((0.6,), (2.3,))  # log and fractional powers: defined for a > 0 only
 
-# name, method the class needs, function of (a, b), inputs, the derivative in words
+# name, methods the class needs, function of the inputs, points, the derivative in words, optional:
+# an operation the class may refuse for these arguments (a power it was not written for) is skipped
 OPERATIONS = [
-    ("a + b", ("__add__",), lambda a, b: a + b, (A, B), "d(a+b)/da = d(a+b)/db = 1"),
-    ("a - b", ("__sub__",), lambda a, b: a - b, (A, B), "d(a-b)/da = 1 and d(a-b)/db = -1"),
-    ("a * b", ("__mul__",), lambda a, b: a * b, (A, B), "d(a*b)/da = b and d(a*b)/db = a"),
-    ("a / b", ("__truediv__",), lambda a, b: a / b, (A, B), "d(a/b)/da = 1/b and d(a/b)/db = -a/b²"),
-    ("a ** 3", ("__pow__",), lambda a: a**3, (A,), "d(a**n)/da = n·a**(n-1), here 3·a²"),
-    ("-a", ("__neg__",), lambda a: -a, (A,), "d(-a)/da = -1"),
-    ("tanh(a)", ("tanh",), lambda a: a.tanh(), (A,), "d tanh(a)/da = 1 - tanh(a)²: the output t squared, not the input"),
-    ("exp(a)", ("exp",), lambda a: a.exp(), (A,), "d exp(a)/da = exp(a), the output itself"),
-    ("log(a)", ("log",), lambda a: a.log(), (A,), "d log(a)/da = 1/a"),
-    ("relu(a)", ("relu",), lambda a: a.relu(), (A,), "d relu(a)/da = 1 where a > 0, else 0"),
+    ("a + b", ("__add__",), lambda a, b: a + b, TWO, "d(a+b)/da = d(a+b)/db = 1", False),
+    ("a - b", ("__sub__",), lambda a, b: a - b, TWO, "d(a-b)/da = 1 and d(a-b)/db = -1", False),
+    ("a * b", ("__mul__",), lambda a, b: a * b, TWO, "d(a*b)/da = b and d(a*b)/db = a", False),
+    ("a / b", ("__truediv__",), lambda a, b: a / b, TWO, "d(a/b)/da = 1/b and d(a/b)/db = -a/b²", False),
+    ("a ** 3", ("__pow__",), lambda a: a**3, ONE, "d(a**n)/da = n·a**(n-1), here 3·a²", False),
+    ("a ** -2", ("__pow__",), lambda a: a**-2, ONE, "d(a**n)/da = n·a**(n-1), here -2·a**-3", True),
+    ("a ** 0.5", ("__pow__",), lambda a: a**0.5, POSITIVE, "d(a**n)/da = n·a**(n-1), here 0.5·a**-0.5", True),
+    ("-a", ("__neg__",), lambda a: -a, ONE, "d(-a)/da = -1", False),
+    ("tanh(a)", ("tanh",), lambda a: a.tanh(), ONE, "d tanh(a)/da = 1 - tanh(a)²: the output t squared, not the input", False),
+    ("exp(a)", ("exp",), lambda a: a.exp(), ONE, "d exp(a)/da = exp(a), the output itself", False),
+    ("log(a)", ("log",), lambda a: a.log(), POSITIVE, "d log(a)/da = 1/a", False),
+    ("relu(a)", ("relu",), lambda a: a.relu(), ONE, "d relu(a)/da = 1 where a > 0, else 0: the gradient passes only where the input was positive", False),
 ]
 # name, method of the class it needs, function, the reflected method Python calls for a number on the left
 NUMBERS = [
@@ -76,6 +90,8 @@ NUMBERS = [
     ("a / 2", "__truediv__", lambda a: a / 2, None),
     ("2 / a", "__truediv__", lambda a: 2 / a, "__rtruediv__"),
 ]
+# the lecture's neuron, with its pre-activation x1*w1 + x2*w2 + b positive (0.8814) and negative
+NEURON = ((2.0, 0.0, -3.0, 1.0, 6.8813735870195432), (2.0, 0.0, -3.0, 1.0, 5.1186264129804568))
 ADD_BACK = "gradients from every use of a value must add up: in _backward write self.grad += ..., not ="
 
 
@@ -216,8 +232,8 @@ class _Checker:
         checks.append(basic)
         if basic.status not in ("right", "note"):
             return checks
-        for name, needs, f, inputs, rule in OPERATIONS:
-            checks.append(self.check(name, lambda: self.operation(name, needs, f, inputs, rule)))
+        for name, needs, f, points, rule, optional in OPERATIONS:
+            checks.append(self.check(name, lambda: self.operation(name, needs, f, points, rule, optional)))
         for name, method, f, reflected in NUMBERS:
             checks.append(self.check(name, lambda: self.number(name, method, f, reflected)))
         checks.append(self.check("a + a", lambda: self.twice("a + a", lambda a: a + a, ("__add__",))))
@@ -263,14 +279,14 @@ class _Checker:
                             "cannot read its graph: gradients are checked through backward() only.")
         return "right", f"right: {self.name}(2.0) has data 2.0 and grad 0."
 
-    def operation(self, name, needs, f, inputs, rule):
+    def operation(self, name, needs, f, points, rule, optional):
         self.needs(*needs)
-        return self.compare(name, f, inputs, rule)
+        return self.compare(name, f, points, rule, optional=optional)
 
     def number(self, name, method, f, reflected):
         self.needs(method)
         try:
-            return self.compare(name, f, (A,), None)
+            return self.compare(name, f, ONE, None)
         except Exception as error:
             if reflected and isinstance(error, TypeError) and not self.has(reflected):
                 hint = (f"Python first asks the number ({name.split()[0]}) and then your {reflected}, which "
@@ -283,11 +299,11 @@ class _Checker:
 
     def twice(self, name, f, needs):
         self.needs(*needs)
-        return self.compare(name, f, (A,), ADD_BACK, twice=True)
+        return self.compare(name, f, ONE, ADD_BACK, twice=True)
 
     def reused(self):
         self.needs("__add__", "__mul__")
-        return self.compare("(a*b) * (a+b)", lambda a, b: (a * b) * (a + b), (-2.0, 3.0),
+        return self.compare("(a*b) * (a+b)", lambda a, b: (a * b) * (a + b), ((-2.0, 3.0), (1.5, -0.5)),
                             f"a and b each feed two nodes (a*b and a+b): {ADD_BACK}", twice=True)
 
     def backward(self):
@@ -320,16 +336,26 @@ class _Checker:
         return "right", f"right: backward() went through a chain of {CHAIN} additions."
 
     def neuron(self):
+        """The lecture's neuron with every activation the class has, where it is active and where
+        it is not (a ReLU passes nothing back from a negative pre-activation)."""
         self.needs("__add__", "__mul__")
-        act = next((m for m in ("tanh", "relu") if self.has(m)), None)
+        acts = [m for m in ("tanh", "relu") if self.has(m)] or [None]
+        shown = []
+        for act in acts:
+            def neuron(x1, x2, w1, w2, b, act=act):
+                n = x1 * w1 + x2 * w2 + b
+                return getattr(n, act)() if act else n
 
-        def neuron(x1, x2, w1, w2, b):
-            n = x1 * w1 + x2 * w2 + b
-            return getattr(n, act)() if act else n
-
-        what = f"o = {act}(x1*w1 + x2*w2 + b)" if act else "o = x1*w1 + x2*w2 + b"
-        return self.their_backward(neuron, (2.0, 0.0, -3.0, 1.0, 6.8813735870195432), what,
-                                   labels=("x1", "x2", "w1", "w2", "b"))
+            what = f"o = {act}(x1*w1 + x2*w2 + b)" if act else "o = x1*w1 + x2*w2 + b"
+            for inputs in NEURON:
+                n = inputs[0] * inputs[2] + inputs[1] * inputs[3] + inputs[4]
+                status, message = self.their_backward(neuron, inputs, f"{what} where x1*w1 + x2*w2 + b = {n:.4g}",
+                                                      labels=("x1", "x2", "w1", "w2", "b"))
+                if status != "right":
+                    return status, message
+            shown.append(what)
+        return "right", (f"right: backward() on {' and on '.join(shown)} gives chainrule's gradients, with "
+                         "x1*w1 + x2*w2 + b positive and negative.")
 
     # ---- comparing with chainrule ---------------------------------------------------------------------
     def needs(self, *methods):
@@ -338,27 +364,42 @@ class _Checker:
             shown = ", ".join(m if m.startswith("__") else f"{m}()" for m in missing)
             raise _Skip(f"skipped: {self.name} has no {shown}.")
 
-    def compare(self, name, f, inputs, rule, twice=False):
-        """Build ``f`` with their class and with chainrule's; compare the value and the gradients."""
+    def compare(self, name, f, points, rule, twice=False, optional=False):
+        """Build ``f`` with their class and with chainrule's at each point; compare the value and the
+        gradients. The first point where something differs is the one reported."""
+        for inputs in points:
+            result = self.compare_at(name, f, inputs, rule, twice, optional, len(points) > 1)
+            if result[0] != "right":
+                return result
+        shown = "the value and the gradient" if len(points[0]) == 1 else "the value and both gradients"
+        return "right", f"right ({shown}, at {_points(points)})."
+
+    def compare_at(self, name, f, inputs, rule, twice, optional, say_where):
         labels = "ab"[: len(inputs)]
         theirs = [self.make(x, label) for x, label in zip(inputs, labels)]
         ours = [Value(x) for x in inputs]
         want = f(*ours)
-        out = f(*theirs)
+        at = f"at {_point(inputs, labels)}: " if say_where else ""
+        try:
+            out = f(*theirs)
+        except (TypeError, AssertionError, NotImplementedError, ValueError) as error:
+            if not optional:
+                raise
+            raise _Skip(f"skipped: {self.name} does not take {name} (it raised {describe(error)}).") from None
         if not is_node(out) and self.readable:
             return "wrong", f"Not quite: {name} gave a {type(out).__name__}, not a {self.name}."
         got = getattr(out, "data", out)
         if not _same(got, want.data):
-            return "wrong", f"Not quite: {name} is {_show(got)}, but chainrule gives {_show(want.data)}: the forward formula is wrong."
+            return "wrong", (f"Not quite: {at}{name} is {_show(got)}, but chainrule gives {_show(want.data)}: "
+                             "the forward formula is wrong.")
         expected = gradients(want, ours)
         grads = self.gradients(out, theirs)
         problems = [self.why(label, g, e, twice) for label, g, e in zip(labels, grads, expected) if not _same(g, e)]
         if problems:
             unreached = all(p.endswith("?") for p in problems)  # nothing arrived: the rule is not the point yet
             hint = f" Hint: {rule}." if rule and not unreached else ""
-            return "wrong", "Not quite: " + " ".join(problems) + hint
-        shown = "the value and the gradient" if len(inputs) == 1 else "the value and both gradients"
-        return "right", f"right ({shown})."
+            return "wrong", f"Not quite: {at}" + " ".join(problems) + hint
+        return "right", ""
 
     def gradients(self, out, inputs):
         """The inputs' gradients from their own chain rule: run node by node by chainrule when it can
@@ -423,6 +464,18 @@ def _ordered_graph(x):
     return (h * make(2.0) + make(1.0)) * h
 
 
+def _point(inputs, labels="ab"):
+    """Where a check ran: ``a = -1.3`` or ``a = -1.3, b = 0.8``."""
+    return ", ".join(f"{label} = {_show(float(x))}" for label, x in zip(labels, inputs))
+
+
+def _points(points):
+    """Every point of a check: ``a = 0.6 and -1.3`` or ``(a, b) = (0.6, -1.7) and (-1.3, 0.8)``."""
+    if len(points[0]) == 1:
+        return "a = " + " and ".join(_show(float(x)) for (x,) in points)
+    return "(a, b) = " + " and ".join("(" + ", ".join(_show(float(x)) for x in p) + ")" for p in points)
+
+
 def _number(x):
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
@@ -435,8 +488,8 @@ def _same(got, expected):
 
 def _show(x):
     if isinstance(x, float):
-        return f"{x:.6g}"
-    return repr(x)
+        return f"{x + 0.0:.6g}"  # + 0.0: a zero shows as 0, never -0
+    return short(x)
 
 
 def _get(grads, node):
