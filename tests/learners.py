@@ -292,3 +292,41 @@ class LostBackwardValue(ClosureValue):
             other.grad += self.data * out.grad
 
         return out
+
+
+class NoVisitedValue(ClosureValue):
+    """A topological sort without a set of visited nodes: a node reached along two paths is listed
+    (and its _backward run) twice."""
+
+    def backward(self):
+        order = []
+
+        def visit(v):
+            for parent in v._prev:
+                visit(parent)
+            order.append(v)
+
+        visit(self)
+        self.grad = 1.0
+        for v in reversed(order):
+            v._backward()
+
+
+class LocalNoVisitedValue(LocalValue):
+    """microgpt's shape with the same missing visited set."""
+
+    __slots__ = ()
+
+    def backward(self):
+        order = []
+
+        def visit(v):
+            for child in v._children:
+                visit(child)
+            order.append(v)
+
+        visit(self)
+        self.grad = 1
+        for v in reversed(order):
+            for child, local in zip(v._children, v._local_grads):
+                child.grad += local * v.grad

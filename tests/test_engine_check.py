@@ -10,8 +10,8 @@ import pytest
 import autograd
 from autograd import Value, check_engine
 from autograd.teach import EngineReport
-from learners import (AssignValue, ClosureValue, LocalValue, LostBackwardValue, NoMaskReluValue, NoOrderValue,
-                      NoRmulValue, TanhInputValue)
+from learners import (AssignValue, ClosureValue, LocalNoVisitedValue, LocalValue, LostBackwardValue, NoMaskReluValue,
+                      NoOrderValue, NoRmulValue, NoVisitedValue, TanhInputValue)
 
 NAMES = [
     "making a value", "a + b", "a - b", "a * b", "a / b", "a ** 3", "a ** -2", "a ** 0.5", "-a", "tanh(a)", "exp(a)", "log(a)", "relu(a)",
@@ -76,6 +76,30 @@ def test_a_backward_pass_in_the_wrong_order_is_caught():
     message = found["topological order"]
     assert re.search(r"x\.grad is [\d.]+, chainrule gives 2", message)
     assert "Each node's own step is right" in message and "reverse topological order" in message
+
+
+@pytest.mark.parametrize("V, node", [(NoVisitedValue, "h's _backward"), (LocalNoVisitedValue, "one node's _local_grads")])
+def test_a_topological_sort_without_a_visited_set_is_told_apart_from_a_wrong_order(V, node):
+    found = wrong(check_engine(V))
+    assert set(found) == {"topological order"}  # h is the only node reached along two paths
+    message = found["topological order"]
+    assert re.search(r"x\.grad is (3\.5|4), chainrule gives 2\.", message)  # which, the set's order decides
+    assert f"Your backward() applied {node} 2 times" in message
+    assert "keep a set of the nodes visited" in message
+    assert "the order is wrong" not in message and "a rule is wrong" not in message
+
+
+def test_a_backward_that_skips_nodes_is_told_so():
+    class OneLevel(ClosureValue):
+        def backward(self):  # the root and its parents only
+            self.grad = 1.0
+            self._backward()
+            for p in self._prev:
+                p._backward()
+
+    message = wrong(check_engine(OneLevel))["backward()"]
+    assert "Your backward() never applied one node's _backward" in message
+    assert "every node the root was computed from" in message
 
 
 def test_a_backward_without_reversed_is_caught_in_every_graph():

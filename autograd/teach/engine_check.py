@@ -35,6 +35,9 @@ The checks, in order:
 - **backward()**: the learner's own pass on the lecture's expression, on a graph where any order
   but a topological one gives wrong gradients, on a deep chain, and on the lecture's neuron with
   each activation the class has, its pre-activation positive and negative.
+  Their pass is watched node by node (each node's ``_backward``, or the reads of its
+  ``_local_grads``, counted), so a node whose step runs twice (a topological sort without a set of
+  visited nodes) or never is told apart from a wrong order and from a wrong rule.
 
 It never raises because of the learner's code: an exception their code raises is reported with
 its line. It returns an `EngineReport`, true when nothing is wrong, shown as text (``print``) or,
@@ -429,6 +432,7 @@ class _Checker:
         ours = [Value(x) for x in inputs]
         expected = gradients(f(*ours), ours)
         out = f(*theirs)
+        steps = _StepCounter(out) if self.readable else None
         out.backward()
         if not _same(getattr(out, "grad", None), 1.0):
             return "wrong", (f"Not quite: after backward() the root's grad is {_show(getattr(out, 'grad', None))}: "
@@ -436,22 +440,127 @@ class _Checker:
         wrong = [(label, v.grad, e) for label, v, e in zip(labels, theirs, expected) if not _same(v.grad, e)]
         if not wrong:
             return "right", f"right: backward() on {what} gives chainrule's gradients."
-        shown = "; ".join(f"{label}.grad is {_show(g)}, chainrule gives {_show(e)}" for label, g, e in wrong)
+        shown = f"Not quite: backward() on {what}: " + "; ".join(
+            f"{label}.grad is {_show(g)}, chainrule gives {_show(e)}" for label, g, e in wrong)
+        if steps is not None and steps.repeated():
+            return "wrong", f"{shown}. {steps.repeated()}"
+        if steps is not None and steps.missed():
+            return "wrong", f"{shown}. {steps.missed()}"
         rules_right = False
         if self.readable:  # the same graph through their own rules, in a correct order
             fresh = [self.make(x, label) for x, label in zip(inputs, labels)]
             by_rules = backward_steps(f(*fresh)).grads()
             rules_right = all(_same(_get(by_rules, v), e) for v, e in zip(fresh, expected))
+        step = "apply a node's _local_grads" if self.local else "call a node's _backward"
         if rules_right:
-            return "wrong", (f"Not quite: backward() on {what}: {shown}. Each node's own step is right (run in a "
-                             "topological order they give chainrule's numbers), so the order is wrong: backward() must "
-                             "call a node's _backward only after every node that uses it has called its own, that is in "
-                             "reverse topological order (build the order depth first, appending a node after all of its "
-                             "parents, then go through it backwards).")
+            return "wrong", (f"{shown}. Each node's own step is right (run in a topological order they give "
+                             f"chainrule's numbers), so the order is wrong: backward() must {step} only after every "
+                             "node that uses it has had its own turn, that is in reverse topological order (build the "
+                             "order depth first, appending a node after all of its parents, then go through it "
+                             "backwards).")
         if self.readable:
-            return "wrong", (f"Not quite: backward() on {what}: {shown}. Run node by node in a correct order, your "
-                             "rules give wrong numbers too, so a rule is wrong: the checks above show which.")
-        return "wrong", f"Not quite: backward() on {what}: {shown}."
+            return "wrong", (f"{shown}. Run node by node in a correct order, your rules give wrong numbers too, so a "
+                             "rule is wrong: the checks above show which.")
+        return "wrong", f"{shown}."
+
+
+class _StepCounter:
+    """Counts how often a learner's backward() applies each computed node's own chain-rule step:
+    each node's ``_backward`` is wrapped (micrograd's shape), or its ``_local_grads`` replaced by a
+    tuple that counts its reads (microgpt's shape). Made for the checker's own small graphs only.
+
+    A topological sort without a set of visited nodes lists a node once per path to it, so its step
+    runs more than once; a walk that misses nodes runs some never."""
+
+    def __init__(self, root):
+        self.counts = {}  # id -> [node, times applied]
+        self.kind = None
+        seen, stack = {id(root)}, [root]
+        while stack:
+            node = stack.pop()
+            parents = _parents(node)
+            for p in parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append(p)
+            if parents:
+                self._wrap(node)
+
+    def _wrap(self, node):
+        entry = self.counts.setdefault(id(node), [node, 0])
+        try:
+            backward = getattr(node, "_backward", None)
+            if callable(backward):
+                def counted(*args, **kwargs):
+                    entry[1] += 1
+                    return backward(*args, **kwargs)
+
+                node._backward = counted
+                self.kind = "_backward"
+                return True
+            local = getattr(node, "_local_grads", None)
+            if local is not None:
+                node._local_grads = _CountedGrads(local, entry)
+                self.kind = "_local_grads"
+                return True
+        except (AttributeError, TypeError):  # a read-only attribute: not counted
+            pass
+        del self.counts[id(node)]
+        return False
+
+    def _name(self, node):
+        label = getattr(node, "label", "")
+        return f"{label}'s" if isinstance(label, str) and label else "one node's"
+
+    def repeated(self):
+        twice = [(node, n) for node, n in self.counts.values() if n > 1]
+        if not twice:
+            return ""
+        node, n = twice[0]
+        return (f"Your backward() applied {self._name(node)} {self.kind} {n} times: a node reached along two paths "
+                "went into the topological order twice, and each time passed its whole gradient on again. Visit each "
+                "node once: keep a set of the nodes visited, and skip a node already in it "
+                "(if v not in visited: visited.add(v); ...).")
+
+    def missed(self):
+        counts = [n for _, n in self.counts.values()]
+        if not counts or max(counts) == 0:  # nothing counted: their backward() reads the graph another way
+            return ""
+        never = [node for node, n in self.counts.values() if n == 0]
+        if not never:
+            return ""
+        return (f"Your backward() never applied {self._name(never[0])} {self.kind}: the topological order must hold "
+                "every node the root was computed from, found by following each node's parents all the way to the "
+                "leaves.")
+
+
+class _CountedGrads(tuple):
+    """A node's ``_local_grads`` that counts the passes that read it: every iteration, and every
+    read of its first entry (``local_grads[0]``)."""
+
+    def __new__(cls, grads, entry):
+        self = super().__new__(cls, grads)
+        self.entry = entry
+        return self
+
+    def __iter__(self):
+        self.entry[1] += 1
+        return super().__iter__()
+
+    def __getitem__(self, i):
+        if isinstance(i, int) and i in (0, -len(self)):
+            self.entry[1] += 1
+        return super().__getitem__(i)
+
+
+def _parents(node):
+    parents = getattr(node, "_children", None)
+    if parents is None:
+        parents = getattr(node, "_prev", ())
+    try:
+        return tuple(parents)
+    except TypeError:
+        return ()
 
 
 class _Wrong(Exception):
@@ -461,6 +570,10 @@ class _Wrong(Exception):
 def _ordered_graph(x):
     make = type(x)  # constants as nodes of the same class: this check is about order, not numbers
     h = x * x
+    try:
+        h.label = "h"
+    except (AttributeError, TypeError):  # a class with __slots__ and no label
+        pass
     return (h * make(2.0) + make(1.0)) * h
 
 
