@@ -4,6 +4,7 @@ learner's code does makes the checker raise."""
 
 import math
 import re
+import time
 
 import pytest
 
@@ -281,6 +282,74 @@ def test_the_checker_never_raises_because_of_the_class(name):
     assert isinstance(report, EngineReport) and report.text.startswith("Checking ")
     assert not report or name == "repr fails"
     assert len(report.text.splitlines()) == len(report) + 2
+
+
+class Halt(BaseException):
+    """Something a learner's code might raise that is not an Exception."""
+
+
+def raising(error):
+    def method(self, *args):
+        raise error
+
+    return method
+
+
+LINE = raising.__code__.co_firstlineno + 2  # the line of `raise error`
+
+
+@pytest.mark.parametrize("error, shown", [(SystemExit(3), "SystemExit: 3"), (SystemExit(), "SystemExit"),
+                                          (Halt("stop"), "Halt: stop"), (GeneratorExit(), "GeneratorExit")])
+def test_base_exceptions_from_their_code_are_reported_not_raised(error, shown):
+    V = type("Exits", (ClosureValue,), {"__mul__": raising(error), "backward": raising(error)})
+    report = check_engine(V)
+    found = wrong(report)
+    assert found["a * b"] == f"Not quite: it raised {shown} (at line {LINE} in method: raise error)."
+    assert found["backward()"] == found["a * b"]
+    assert report["a + b"].status == "right"  # the other checks ran
+    exits_at_once = type("ExitsAtOnce", (ClosureValue,), {"__init__": raising(SystemExit("bye"))})
+    assert [c.line for c in check_engine(exits_at_once)] == [
+        f"✗ making a value: Not quite: it raised SystemExit: bye (at line {LINE} in method: raise error)."]
+
+
+def test_ctrl_c_still_stops_the_checker():
+    V = type("Interrupted", (ClosureValue,), {"__mul__": raising(KeyboardInterrupt())})
+    with pytest.raises(KeyboardInterrupt):
+        check_engine(V)
+
+
+def test_an_exception_that_cannot_be_printed_and_an_instance_whose_attributes_raise():
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no words")
+
+    assert wrong(check_engine(type("U", (ClosureValue,), {"__mul__": raising(Unprintable())})))["a * b"] == (
+        f"Not quite: it raised Unprintable (at line {LINE} in method: raise error).")
+
+    class Hostile(ClosureValue):
+        def __getattr__(self, name):
+            raise SystemExit(name)
+
+        def __repr__(self):
+            raise SystemExit("repr")
+
+    hostile = Hostile.__new__(Hostile)  # no data, and every missing attribute exits
+    assert check_engine(hostile).name == "Hostile"
+
+
+def test_a_class_with_slow_operations_gets_its_report_without_the_deep_chain():
+    class Slow(ClosureValue):
+        def __add__(self, other):
+            time.sleep(0.002)  # 5000 additions would take 10 s
+            return ClosureValue.__add__(self, other)
+
+    start = time.perf_counter()
+    report = check_engine(Slow)
+    assert time.perf_counter() - start < 5  # the whole report, not the 10 s chain
+    deep = report["deep chain"]
+    assert deep.status == "skipped" and "a chain of 100 additions took" in deep.message
+    assert "the chain of 5000 would take about" in deep.message and "if they print, sleep or walk the graph" in deep.message
+    assert report and report["a + b"].status == "right"
 
 
 def test_a_class_it_cannot_read_is_checked_through_backward():

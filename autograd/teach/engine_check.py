@@ -12,7 +12,8 @@ line per check, in the voice of the lessons' exercise checker::
     Right: 22, not quite: 1, skipped: 3.
 
 Every line starts with a mark and the check's name: ``✓`` right, ``✗`` not quite, ``…`` skipped
-(the class lacks that operation, or a check it needs failed first), ``⚠`` a limit worth knowing
+(the class lacks that operation or refuses its arguments, or its operations are too slow for the
+deep chain: a short chain is timed first), ``⚠`` a limit worth knowing
 that is not counted as wrong (a recursive topological sort on a deep chain). The names, marks and
 order are stable, so a lesson can rely on them (``report["a * b"].status``).
 
@@ -39,8 +40,8 @@ The checks, in order:
   ``_local_grads``, counted), so a node whose step runs twice (a topological sort without a set of
   visited nodes) or never is told apart from a wrong order and from a wrong rule.
 
-It never raises because of the learner's code: an exception their code raises is reported with
-its line. It returns an `EngineReport`, true when nothing is wrong, shown as text (``print``) or,
+It never raises because of the learner's code: whatever their code raises (``SystemExit`` from an
+``exit()`` included; only Ctrl-C stops the checker) is reported with its line. It returns an `EngineReport`, true when nothing is wrong, shown as text (``print``) or,
 in Jupyter, as coloured lines.
 """
 
@@ -48,6 +49,7 @@ import html
 import math
 import numbers
 import sys
+import time
 
 from ..graph import gradients
 from ..value import Value
@@ -59,6 +61,8 @@ __all__ = ["check_engine", "EngineReport", "EngineCheck"]
 MARKS = {"right": "✓", "wrong": "✗", "skipped": "…", "note": "⚠"}
 COLOURS = {"right": "#15803d", "wrong": "#b91c1c", "skipped": "#6b7280", "note": "#b45309"}
 CHAIN = 5000  # operations in the deep chain: five times Python's usual recursion limit
+PROBE = 100  # operations timed first: the deep chain is skipped if it would take more than BUDGET seconds
+BUDGET = 3.0
 # Every check runs at two points, so each branch of an operation is taken and each input is negative
 # at one point and positive at the other: a rule right at one point only (a ReLU without its mask,
 # an abs() too many) is caught. Nothing cancels at any of them.
@@ -199,10 +203,15 @@ def check_engine(value_class):
     raises because of the class's code: what that code raises is reported, with its line.
     """
     if not isinstance(value_class, type):
-        if is_node(value_class):
-            value_class = type(value_class)
-        else:
-            raise TypeError(f"check_engine() takes your Value class, got {type(value_class).__name__}: {value_class!r}")
+        try:
+            instance = is_node(value_class)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # its attributes raise: it is an instance all the same
+            instance = True
+        if not instance:
+            raise TypeError(f"check_engine() takes your Value class, got {type(value_class).__name__}: {short(value_class)}")
+        value_class = type(value_class)
     return EngineReport(value_class.__name__, list(_Checker(value_class).run()))
 
 
@@ -257,7 +266,9 @@ class _Checker:
             return EngineCheck(name, "wrong", str(wrong))
         except LearnerCodeError as error:  # their _backward failed while chainrule ran it: already described
             return EngineCheck(name, "wrong", f"Not quite: {error}.")
-        except Exception as error:
+        except KeyboardInterrupt:  # the one thing their code may stop the checker with: the user's Ctrl-C
+            raise
+        except BaseException as error:  # SystemExit (sys.exit(), exit()) and the like are reported too
             return EngineCheck(name, "wrong", f"Not quite: it raised {describe(error)}.")
         if isinstance(result, EngineCheck):
             return result
@@ -320,6 +331,7 @@ class _Checker:
 
     def deep(self):
         self.needs("__add__")
+        self.fast_enough()
         x = self.make(0.5)
         y = x
         one = self.make(1.0)
@@ -337,6 +349,23 @@ class _Checker:
         if not _same(x.grad, 1.0):
             return "wrong", f"Not quite: after backward() on a chain of {CHAIN} additions, x.grad is {x.grad!r}, but chainrule gives 1.0."
         return "right", f"right: backward() went through a chain of {CHAIN} additions."
+
+    def fast_enough(self):
+        """Time a short chain (built and backpropagated) first, and skip the deep chain when the
+        whole of it would take more than a few seconds: a class whose operations are slow (they
+        print, or walk the graph) still gets its report at once."""
+        start = time.perf_counter()
+        x, one = self.make(0.5), self.make(1.0)
+        y = x
+        for _ in range(PROBE):
+            y = y + one
+        y.backward()
+        took = time.perf_counter() - start
+        expected = took * CHAIN / PROBE
+        if expected > BUDGET:
+            raise _Skip(f"skipped: a chain of {PROBE} additions took {took:.2g} s to build and backpropagate, so the "
+                        f"chain of {CHAIN} would take about {expected:.0f} s. Your operations are fine for small graphs; "
+                        "if they print, sleep or walk the graph, take that out, and this check runs.")
 
     def neuron(self):
         """The lecture's neuron with every activation the class has, where it is active and where

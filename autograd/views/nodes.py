@@ -289,7 +289,11 @@ def learner_line(error):
 def describe(error):
     """``TypeError: unsupported operand ... (line 12 in __mul__: ...)``: the exception and its line."""
     where = learner_line(error)
-    message = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    try:
+        text = str(error)
+    except Exception:  # a learner's exception whose __str__ fails: its type says enough
+        text = ""
+    message = f"{type(error).__name__}: {text}" if text else type(error).__name__
     return message + (f" (at {where})" if where else "")
 
 
