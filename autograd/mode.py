@@ -8,6 +8,7 @@ class _Mode(threading.local):
     # Class attributes are each thread's starting values.
     enabled = True  # operations record their parents
     scope = ()  # names of the modules computing right now, outermost first
+    tracer = None  # the `autograd.compiler` trace recording this thread's computation, if any
 
 
 mode = _Mode()
@@ -16,6 +17,8 @@ mode = _Mode()
 @contextmanager
 def no_grad():
     """Operations inside record no graph: results are plain leaves. Per thread, so it is thread-safe."""
+    if mode.tracer is not None:
+        mode.tracer.refuse("no_grad() inside a compiled function (its results would be frozen numbers)")
     before = mode.enabled
     mode.enabled = False
     try:

@@ -121,6 +121,8 @@ class Value:
     @property
     def data(self):
         """The value, a float (an int or NumPy number assigned here becomes a float)."""
+        if mode.tracer is not None:  # a compiled function must not bake in a number it read
+            mode.tracer.read(self)
         return self._data
 
     @data.setter
@@ -152,6 +154,8 @@ class Value:
         return f"Value(data={self._data!r}, grad={self._grad!r}{label})"
 
     def __float__(self):
+        if mode.tracer is not None:
+            mode.tracer.read(self)
         return self._data
 
     def __format__(self, spec):
@@ -159,16 +163,28 @@ class Value:
 
     # Comparisons look at data; == stays identity so values can be dict keys and set members.
     def __lt__(self, other):
-        return self._data < _comparable(other)
+        outcome = self._data < _comparable(other)
+        if mode.tracer is not None:  # a compiled function must take the same branch
+            mode.tracer.compare("<", self, other, outcome)
+        return outcome
 
     def __le__(self, other):
-        return self._data <= _comparable(other)
+        outcome = self._data <= _comparable(other)
+        if mode.tracer is not None:  # a compiled function must take the same branch
+            mode.tracer.compare("<=", self, other, outcome)
+        return outcome
 
     def __gt__(self, other):
-        return self._data > _comparable(other)
+        outcome = self._data > _comparable(other)
+        if mode.tracer is not None:  # a compiled function must take the same branch
+            mode.tracer.compare(">", self, other, outcome)
+        return outcome
 
     def __ge__(self, other):
-        return self._data >= _comparable(other)
+        outcome = self._data >= _comparable(other)
+        if mode.tracer is not None:  # a compiled function must take the same branch
+            mode.tracer.compare(">=", self, other, outcome)
+        return outcome
 
     # ---- arithmetic (derivatives: see the table above) ---------------------------------------------
     def __add__(self, other):

@@ -1,0 +1,256 @@
+"""`compiled(fn)`: a function of `Value`s recorded once, then run as straight-line Python on floats.
+
+Calling it runs the generated code: no `Value` is made, and the gradients of the Values the
+function uses from outside (its parameters) are added to their ``.grad``, as ``fn(...).backward()``
+would add them. A call that goes where no recorded run went (another shape of argument, a
+comparison that comes out the other way) is recorded again first, so the numbers are always those
+of the graph path.
+"""
+
+import functools
+import warnings
+
+from ..mode import mode
+from ..value import Constant, Value
+from .codegen import Generator
+from .program import Program
+from .trace import CompileError, Retrace, arguments, rebuild, record
+
+class CompileWarning(UserWarning):
+    """A compiled function could not be compiled and runs on the graph path (same numbers, slower)."""
+
+
+_SCALAR = object()  # seed: 1.0 when the function returns one number, else no backward pass
+
+
+class Compiled:
+    """``fn`` compiled (see `compiled`). ``leaves`` lists the Values read at each call, in the order
+    of the ``params``/``grads`` lists `run` takes; it starts with those given and grows as recorded
+    runs find more."""
+
+    def __init__(self, fn, static=(), leaves=(), wrt_inputs=True, max_paths=16, max_kinds=64):
+        if not callable(fn):
+            raise TypeError(f"compiled() takes a function, got {type(fn).__name__}")
+        self.fn = fn
+        self.static = frozenset(static)
+        self.leaves = []
+        self._slots = {}
+        for leaf in leaves:
+            self.slot(leaf)
+        self.wrt_inputs = bool(wrt_inputs)
+        self.max_paths = max_paths
+        self.max_kinds = max_kinds
+        self.programs = {}
+        self.traces = 0
+        self.verified = False  # whether a recorded run was repeated exactly (see run)
+        self.failure = None  # why calls run on the graph path, once compiling failed
+        self._last = None
+        functools.update_wrapper(self, fn, updated=())
+
+    def slot(self, leaf):
+        """The position of ``leaf`` in `leaves` (added at the end if new)."""
+        slot = self._slots.get(id(leaf))
+        if slot is None:
+            slot = self._slots[id(leaf)] = len(self.leaves)
+            self.leaves.append(leaf)
+        return slot
+
+    # ---- calling ----
+    def __call__(self, *args):
+        """``fn(*args)``'s value, as floats; when it is one number, the gradients of the Values ``fn``
+        uses from outside are added to their ``.grad`` (``fn(*args).backward()``)."""
+        if not mode.enabled or mode.tracer is not None:
+            return _floats(self.fn(*args))  # under no_grad(), or inside a function being recorded
+        if self.failure is None:
+            params = [leaf._data for leaf in self.leaves]
+            grads = [0.0] * len(params)
+            try:
+                out = self.run(args, params, grads, _SCALAR)
+            except CompileError as error:
+                self._fail(error)
+            else:
+                self._accumulate(grads)
+                return out
+        return self._on_graph(args)[0]
+
+    def value_and_grad(self, *args):
+        """``(value, gradients)``: ``fn(*args)`` (one number) and its derivative with respect to each
+        number argument, in the arguments' shape (None for the others). The gradients of the Values
+        ``fn`` uses from outside are added to their ``.grad`` too."""
+        if not self.wrt_inputs:
+            raise CompileError("this compiled function was made with wrt_inputs=False: it has no gradients for its arguments")
+        key, floats, _ = arguments(args, self.static)
+        if self.failure is None:
+            params = [leaf._data for leaf in self.leaves]
+            grads = [0.0] * len(params)
+            input_grads = [0.0] * len(floats)
+            try:
+                value = self.run(args, params, grads, 1.0, input_grads)
+            except CompileError as error:
+                self._fail(error)
+            else:
+                self._accumulate(grads)
+                position = iter(input_grads)
+                return value, tuple(_shaped(a, k, position) for a, k in zip(args, key))
+        value, input_grads = self._on_graph(args)
+        position = iter(input_grads)
+        return value, tuple(_shaped(a, k, position) for a, k in zip(args, key))
+
+    def _fail(self, error):
+        self.failure = str(error)
+        warnings.warn(f"{self.__name__} runs on the graph path from now on: {error}", CompileWarning, stacklevel=3)
+
+    def _on_graph(self, args):
+        """``(value, gradients of the number arguments)`` computed on the graph, as without compiling."""
+        key, _, _ = arguments(args, self.static)
+        inputs = []
+        values = [_leaves(a, k, inputs) for a, k in zip(args, key)]
+        out = self.fn(*values)
+        if isinstance(out, Value):
+            out.backward()
+        elif not isinstance(out, (list, tuple, float, int)):
+            raise TypeError(f"{self.__name__} must return a Value, a number, or a list of them")
+        return _floats(out), [leaf._grad for leaf in inputs]
+
+    def run(self, args, params, grads, seed=1.0, input_grads=None):
+        """The low-level call: ``fn(*args)``'s outputs as floats, with the leaves' values read from
+        ``params`` (a list in the order of `leaves`) and d(seed · outputs)/d(leaf) added to ``grads``
+        (and, for the number arguments, to ``input_grads``). ``seed`` is a number for one output, a
+        list for several, None for no backward pass. A recorded run that finds new leaves appends
+        their values to ``params`` and zeros to ``grads``.
+
+        Calls are recorded (run on Values) until one kind of call has been recorded twice and went
+        the same way both times: a function that draws random numbers other than with `Drawn`, or
+        reads a global that changes, is caught there (a CompileError) instead of being frozen."""
+        key, floats, ints = arguments(args, self.static)
+        program = self.programs.get(key)
+        if program is not None and self.verified:
+            if program.failed is not None:
+                raise CompileError(program.failed)
+            self._last = program
+            s = (1.0 if program.single else None) if seed is _SCALAR else seed
+            try:
+                return program.function(floats, ints, params, grads, s, input_grads)
+            except Retrace:
+                pass
+            except Exception:  # recorded again: the graph path raises its own error, or goes a new way
+                pass
+        return self._record(args, key, params, grads, seed, input_grads)
+
+    def _record(self, args, key, params, grads, seed, input_grads):
+        program = self.programs.get(key)
+        if program is None:
+            if len(self.programs) >= self.max_kinds:
+                raise CompileError(
+                    f"{self.__name__} was called with {len(self.programs)} different kinds of arguments (shapes, "
+                    "static values); compiling each would cost more than it saves"
+                )
+            program = Program(self.leaves, self.wrt_inputs)
+            program.generator = Generator(program, getattr(self.fn, "__name__", "compiled"))
+            program.function = None
+            program.failed = None
+            program.single = True
+        elif len(program.paths) >= self.max_paths:
+            raise CompileError(
+                f"{self.__name__} went {len(program.paths)} different ways for the same kind of arguments: it "
+                "depends on its data (comparisons of Values, numbers read with .data) more than compiled code "
+                "can follow; use an operation for data-dependent numbers (see autograd.compiler)"
+            )
+        trace = record(self.fn, args, key)
+        self.traces += 1
+        paths = len(program.paths)
+        path, values = program.add(trace, self.slot)  # a CompileError if it ran differently than before
+        self.programs[key] = program
+        if len(program.paths) == paths:
+            self.verified = True  # recorded twice the same way: it depends on its arguments only
+        self._last = program
+        while len(params) < len(self.leaves):
+            params.append(self.leaves[len(params)]._data)
+        while len(grads) < len(self.leaves):
+            grads.append(0.0)
+        program.single = all(isinstance(p.structure, int) for p in program.paths)
+        if seed is _SCALAR:
+            seed = 1.0 if isinstance(path.structure, int) else None
+        seeds = None if seed is None else ([seed] if isinstance(path.structure, int) else list(seed))
+        if seeds is None:
+            outputs = [ref[1] if ref[0] == "lit" else values[ref[1]]._data for ref in path.outputs]
+        else:
+            outputs = program.interpret(path, values, params, grads, seeds, input_grads)
+        if len(program.paths) == paths:
+            pass
+        else:
+            try:
+                program.source, program.function = program.generator.compile()
+            except (SyntaxError, RecursionError, MemoryError, ValueError) as error:  # too big or too deep for CPython
+                program.failed = f"{self.__name__} could not be compiled: {type(error).__name__}: {error}"
+        return rebuild(path.structure, outputs)
+
+    def _accumulate(self, grads):
+        for leaf, g in zip(self.leaves, grads):
+            if isinstance(leaf, Constant):
+                continue
+            old = leaf._grad
+            leaf._grad = g if old is None else old + g
+
+    # ---- looking inside ----
+    @property
+    def source(self):
+        """The Python code the last call ran (print it to see what a compiled graph looks like)."""
+        if self._last is None:
+            raise ValueError(f"{self.__name__} has not been called yet: it is compiled on its first call")
+        return self._last.source
+
+    @property
+    def paths(self):
+        """How many different ways through the function have been recorded (over all kinds of call)."""
+        return sum(len(p.paths) for p in self.programs.values())
+
+    def __repr__(self):
+        kinds = len(self.programs)
+        return (f"<compiled {self.__name__}: {self.traces} recorded run{'s' if self.traces != 1 else ''}, "
+                f"{kinds} kind{'s' if kinds != 1 else ''} of call, {self.paths} path{'s' if self.paths != 1 else ''}>")
+
+
+def compiled(fn=None, *, static=(), wrt_inputs=True):
+    """Compile ``fn``, a function of `Value`s, into straight-line Python on floats.
+
+    Use it as a decorator or call it on a function. The first call records ``fn`` (runs it on
+    Values) and writes its forward and backward passes as one Python function on floats (see
+    ``.source``); later calls run that function. Arguments that are numbers (or Values, or lists of
+    them) are inputs, ints are indices (look a list up with `take`), and the arguments at the
+    positions in ``static`` (and anything else, such as strings) are fixed: each new value is
+    compiled anew. A call returns ``fn``'s value as floats and, when that is one number, adds the
+    gradients of the Values ``fn`` uses from outside (its parameters) to their ``.grad``;
+    ``value_and_grad`` also returns the gradients of the arguments.
+    """
+    if fn is None:
+        return lambda f: Compiled(f, static=static, wrt_inputs=wrt_inputs)
+    return Compiled(fn, static=static, wrt_inputs=wrt_inputs)
+
+
+def _floats(out):
+    if isinstance(out, Value):
+        return out._data
+    if isinstance(out, (list, tuple)):
+        return type(out)(_floats(o) for o in out)
+    return out
+
+
+def _leaves(arg, key, inputs):
+    if key == "f":
+        leaf = Value(arg._data if isinstance(arg, Value) else float(arg))
+        inputs.append(leaf)
+        return leaf
+    if key == "i" or key[0] == "s":
+        return arg
+    items = [_leaves(a, k, inputs) for a, k in zip(arg, key[1])]
+    return items if key[0] == "l" else tuple(items)
+
+
+def _shaped(arg, key, grads):
+    if key == "f":
+        return next(grads)
+    if key == "i" or key[0] == "s":
+        return None
+    items = [_shaped(a, k, grads) for a, k in zip(arg, key[1])]
+    return items if key[0] == "l" else tuple(items)
