@@ -14,7 +14,7 @@ float (handy for evaluating without building a graph).
 import math
 import numbers
 
-from autograd import Value
+from autograd import Value, operation
 
 from .module import _short
 
@@ -185,10 +185,27 @@ def cross_entropy(logits, target, reduction="mean"):
             )
         index = _class_index(index, len(sample))
         sample = [_number(z, "cross_entropy: a logit") for z in sample]
-        shift = max(float(z) for z in sample)  # a constant: it cancels in the gradient
+        shift = _largest(sample)
         log_sum = _log(_total(_exp(z - shift) for z in sample)) + shift
         terms.append(log_sum - sample[index])
     return _reduce(terms, reduction, "cross_entropy")
+
+
+@operation(derivative=lambda *logits_and_out: (0.0,) * (len(logits_and_out) - 1))
+def max_shift(*logits):
+    """The largest logit, as a node whose derivative is declared zero.
+
+    Softmax and cross-entropy subtract it before exponentiating so ``exp`` never overflows; moving
+    every logit by the same amount changes neither, so no gradient flows through the shift. Being a
+    node (rather than a number read from ``.data``) it is recomputed for every example by compiled
+    code (`autograd.compiled`)."""
+    return max(logits)
+
+
+def _largest(logits):
+    if any(isinstance(z, Value) for z in logits):
+        return max_shift(*logits)
+    return max(logits)
 
 
 def _class_index(index, k):

@@ -19,7 +19,7 @@ import numbers
 import random
 from operator import mul
 
-from autograd import Constant, Parameter, Value, no_grad, scope
+from autograd import Constant, Drawn, Parameter, Value, no_grad, scope
 
 from .activations import ACTIVATIONS, VALUE_ACTIVATIONS
 from .float_path import layer_function
@@ -573,10 +573,16 @@ class Dropout(Module):
     def forward(self, x):
         if not self.training or self.p == 0.0:
             return x
-        keep = 1.0 / (1.0 - self.p)
         if isinstance(x, (Value, numbers.Real)):
-            return x * (0.0 if self.rng.random() < self.p else keep)
-        return [xi * (0.0 if self.rng.random() < self.p else keep) for xi in x]
+            return x * self._mask(x)
+        return [xi * self._mask(xi) for xi in x]
+
+    def _mask(self, x):
+        # a Drawn constant for a Value: a compiled training step draws it anew on every call
+        return Drawn(self._draw) if isinstance(x, Value) else self._draw()
+
+    def _draw(self):
+        return 0.0 if self.rng.random() < self.p else 1.0 / (1.0 - self.p)
 
     def float_function(self):
         return lambda x: x

@@ -24,6 +24,7 @@ from autograd import no_grad
 
 from . import data as datasets
 from . import losses as loss_functions
+from .compiled import backward
 from .module import _short
 from .optim import OPTIMIZERS, Optimizer, _number, clip_grad_norm_
 
@@ -263,28 +264,23 @@ def _in_notebook():
 
 
 # ---- the loop -------------------------------------------------------------------------------------------
-def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0, clip_grad_norm=None):
+def train_step(model, optimizer, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0, clip_grad_norm=None, compiled=None):
     """One update: zero the gradients, forward the batch, the loss (plus the l2/l1 penalties),
     backward, (clip the gradients' norm to ``clip_grad_norm``), ``optimizer.step()``. Returns the
     loss as a float (penalties included).
 
+    Forward and backward run on the compiled path (`nn.compiled`: the same numbers, many times
+    faster) when the model and loss allow it; ``compiled=False`` builds the graph, ``True`` insists.
     The parameters' ``.grad`` still hold this batch's gradients afterwards (clipped, if asked), so
     they can be inspected. An error or Ctrl-C before the step changes no weight; the step itself is
     all or nothing.
     """
     with paused_gc():
         optimizer.zero_grad()
-        total = loss_fn(model.forward_batch(X_batch), y_batch)
-        if l2:
-            total = total + loss_functions.l2(model, l2)
-        if l1:
-            total = total + loss_functions.l1(model, l1)
-        total.backward()
+        value = backward(model, loss_fn, X_batch, y_batch, l2=l2, l1=l1, compiled=compiled)
         if clip_grad_norm is not None:
             clip_grad_norm_(optimizer.params, clip_grad_norm)
         optimizer.step()
-        value = total.data
-        del total
     return value
 
 
@@ -306,6 +302,7 @@ def fit(
     seed=0,
     progress=None,
     callback=None,
+    compiled=None,
 ):
     """Train ``model`` on ``data = (X, y)`` and return a `History`.
 
@@ -328,6 +325,9 @@ def fit(
       for that many epochs; with ``restore_best`` the model ends with its best epoch's weights.
     - ``progress``: None shows a tqdm bar in a terminal or notebook only, False never, True always.
     - ``callback(epoch, history)``: called after every epoch (epochs count from 1).
+    - ``compiled``: None trains on the compiled path (`nn.compiled`: forward and backward as
+      straight-line Python on floats, the graph path's numbers) where the model and loss allow it,
+      else on the graph path; False always builds the graph; True raises if it cannot compile.
 
     Every argument, the data and the validation data are checked (and the model measured on both)
     before the first step, so a mistake is reported before anything changes. Training that diverges
@@ -370,13 +370,16 @@ def fit(
     if X_val is not None:
         _measure(model, X_val, y_val, loss_fn, threshold, "validation data")
     opt = _optimizer(optimizer, model, lr)
+    if compiled not in (None, True, False):
+        raise ValueError(f"compiled is None (when possible), True or False, got {compiled!r}")
 
     history = History(monitor)
     shuffle_rng = random.Random(seed)
 
     def train_epoch():
         for X_batch, y_batch in datasets.batches(X, y, batch_size, shuffle=batch_size is not None, seed=shuffle_rng):
-            train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1, clip_grad_norm=clip_grad_norm)
+            train_step(model, opt, loss_fn, X_batch, y_batch, l2=l2, l1=l1, clip_grad_norm=clip_grad_norm,
+                       compiled=compiled)
         _record(history, model, loss_fn, threshold, X, y, X_val, y_val)
 
     bar = _progress_bar(epochs, progress)

@@ -166,7 +166,8 @@ def test_a_loss_of_your_own_trains_exactly_as_the_built_in_one_with_dropout():
         model = dropout_model()
         history = fit(model, (X, targets), loss=loss, optimizer=SGD(model, lr=0.05), epochs=3, validation=0.2, progress=False)
         runs.append((model.state_dict(), history.val_loss))
-    assert runs[0][0] == runs[1][0]
+    # the built-in loss trains on the compiled path, this one on the graph path: the same masks
+    assert list(runs[0][0].values()) == pytest.approx(list(runs[1][0].values()), rel=1e-12, abs=1e-15)
     assert runs[0][1] == pytest.approx(runs[1][1], rel=1e-12)
 
 

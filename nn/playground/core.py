@@ -66,6 +66,8 @@ class Task:
     output becomes a class. Multiclass works with every loss: cross-entropy on k logits; BCE, hinge
     and MSE one-vs-rest on k outputs (a one-hot target per example)."""
 
+    mean_over_examples = True  # a batch's loss is the mean of its examples' (so steps compile: nn.compiled)
+
     def __init__(self, y, loss):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of: {', '.join(LOSSES)}")
@@ -118,7 +120,7 @@ class Trainer:
 
     def __init__(self, dataset="moons", n=200, noise=0.1, test_ratio=0.3, seed=0, hidden=(16, 16),
                  activation="tanh", loss="bce", optimizer="adam", lr=None, l1=0.0, l2=0.0,
-                 batch_size=10, eval_every=5, points=None):
+                 batch_size=10, eval_every=5, points=None, compiled=None):
         self.settings = {
             "dataset": dataset, "n": n, "noise": noise, "test_ratio": test_ratio, "seed": seed,
             "hidden": parse_hidden(hidden), "activation": activation, "loss": loss,
@@ -128,6 +130,9 @@ class Trainer:
         if not _is_whole(eval_every) or eval_every < 1:
             raise ValueError(f"eval_every is how many steps pass between evaluations (a whole number >= 1), got {eval_every!r}")
         self.eval_every = eval_every
+        if compiled not in (None, True, False):
+            raise ValueError(f"compiled is None (when possible), True or False, got {compiled!r}")
+        self.compiled = compiled  # the training step's path, as in nn.fit
         self.points = [] if points is None else [self._point(p) for p in points]
         self.version = 0  # grows whenever the model's structure or the data change
         self._check()
@@ -306,7 +311,7 @@ class Trainer:
         before = [p.data for p in params]
         self.lrs.append(self.optimizer.lr)
         loss = train_step(self.model, self.optimizer, self.task, X_batch, y_batch,
-                          l2=self.settings["l2"], l1=self.settings["l1"])
+                          l2=self.settings["l2"], l1=self.settings["l1"], compiled=self.compiled)
         self.steps += 1
         self.batch_loss.append(loss)
         self.update_size.append(math.sqrt(sum((p.data - b) ** 2 for p, b in zip(params, before)) / len(params)))
@@ -369,6 +374,7 @@ class Trainer:
             other.settings["lr"] = lr
         other._check()
         other.eval_every, other.points, other.version = self.eval_every, list(self.points), 0
+        other.compiled = self.compiled
         for key in ("X", "y", "X_train", "X_test", "y_train", "y_test", "nin", "task"):
             setattr(other, key, getattr(self, key))
         other.model = MLP(self.nin, [layer.nout for layer in self.model.layers],
