@@ -135,6 +135,7 @@ def parser():
     train.add_argument("--batch-size", type=_batch_size, default=None, help=f"examples per step, or 'full' for one step per epoch {_default('batch_size')}")
     train.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a better validation loss (train loss with --val-split 0) and keep the best weights (default: never)")
     train.add_argument("--seed", type=int, default=0, help="seed for the data, the weights and the batch order (default: 0)")
+    train.add_argument("--no-compile", action="store_true", help="train on the graph path, without compiling each step (the same numbers, slower)")
     out = p.add_argument_group("output")
     out.add_argument("--out", default="out", help="folder for loss.png, decision_boundary.png and model.json (default: out)")
     out.add_argument("--no-plots", action="store_true", help="skip the PNGs (no matplotlib needed)")
@@ -307,6 +308,7 @@ def run(args, stdout=None):
         early_stopping=args.patience,
         seed=args.seed,
         progress=False if args.no_progress else None,
+        compiled=False if args.no_compile else None,
     )
     seconds = time.perf_counter() - start
     summary = f"after {history.epochs} epochs ({seconds:.1f} s): train loss {history.train_loss[-1]:.4f}"

@@ -22,9 +22,11 @@ import math
 import numbers
 from operator import mul
 
-from autograd import Parameter, Value, operation
+from autograd import Parameter, Value, take
 
 from .losses import _exp as exp
+from .losses import _largest as _shift  # the largest logit: the operation max_shift on Values
+from .losses import max_shift  # noqa: F401 (softmax's shift, defined once with cross_entropy's)
 from .losses import _log as log
 from .losses import _relu as relu
 from .module import Module, _check_size, register, rng_from
@@ -50,22 +52,6 @@ def total(terms):
 def dot(w, x):
     """``w[0]*x[0] + w[1]*x[1] + ...``: one similarity score, or one output of a linear layer."""
     return total(map(mul, w, x))
-
-
-@operation(derivative=lambda *logits_and_out: (0.0,) * (len(logits_and_out) - 1))
-def max_shift(*logits):
-    """The largest logit, as a node whose derivative is declared zero (a stop-gradient).
-
-    Softmax subtracts it from every logit so ``exp`` sees numbers <= 0 and never overflows. Moving
-    every logit by the same amount leaves the softmax unchanged, so no gradient flows through the
-    shift, and the gradients are those of the exact formula."""
-    return max(logits)
-
-
-def _shift(z):
-    if any(isinstance(zi, Value) for zi in z):
-        return max_shift(*z)
-    return max(z)
 
 
 def _log_normalizer(z):
@@ -225,7 +211,7 @@ class Embedding(Floatable):
     def forward(self, index):
         if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < self.num:
             raise IndexError(f"{self.name} has rows 0..{self.num - 1}; got {index!r}")
-        return list(self.weight[index])
+        return list(take(self.weight, index))  # a lookup compiled code repeats for each token
 
     def extra_repr(self):
         return f"{self.num}, {self.dim}"

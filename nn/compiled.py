@@ -4,10 +4,10 @@ The loss of one example, ``loss_fn([model(x)], [target])``, is recorded once (`a
 and runs as straight-line Python on floats for every example of a batch, its gradients adding up in
 one list; the penalties (``l2``, ``l1``) are a second compiled function. The batch loss is the
 mean of the examples' losses, so this holds for the built-in losses (and any loss function with the
-attribute ``mean_over_examples = True``), and for any loss when a batch has one example. For such
-losses each int target (a class label, which losses branch on) has its own program, and number
-targets are inputs; with a loss of your own on batches of one, ints are inputs too (token ids, for
-`autograd.take`).
+attribute ``mean_over_examples = True``), and for any loss when a batch has one example. Targets
+are inputs of the compiled code: numbers, and ints (class labels and token ids, which the losses
+look up with `autograd.take`, or branch on). Training starts on the graph path and switches once
+the time spent there would have paid for compiling (`autograd.compiled` with ``eager=False``).
 
 The numbers are the graph path's: the examples are visited last to first and the penalties before
 them, as ``backward()`` on the batch's graph visits them, so the gradients are the same to the last
@@ -45,15 +45,13 @@ class CompiledStep:
         self.name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
         self.fingerprint = _fingerprint(model)
         self.failure = None  # why this model trains on the graph path, once it is known
-        self.seen = 0
         self.forward_order = any(isinstance(m, Dropout) and m.training and m.p > 0.0 for m in model.modules())
         ref = weakref.ref(model)
 
         def example_loss(x, target):  # the graph path's batch, for a batch of one
-            return loss_fn(ref().forward_batch([x]), [target.value if type(target) is _Fixed else target])
+            return loss_fn(ref().forward_batch([x]), [target])
 
-        self.example = compiled(example_loss, wrt_inputs=False)
-        self.fixed_ints = mean_over_examples(loss_fn)  # class labels, which losses branch on
+        self.example = compiled(example_loss, wrt_inputs=False, eager=False)
         self.penalties = {}
         for p in self.params:
             self.example.slot(p)
@@ -74,7 +72,7 @@ class CompiledStep:
                     terms.append(loss_functions.l1(model, alpha1))
                 return terms
 
-            fn = self.penalties[key] = compiled(penalties, wrt_inputs=False)
+            fn = self.penalties[key] = compiled(penalties, wrt_inputs=False)  # one call a step: compile at once
             for p in self.params:
                 fn.slot(p)
         return fn
@@ -93,12 +91,8 @@ class CompiledStep:
         run = self.example.run
         terms = [0.0] * n
         order = range(n) if self.forward_order else range(n - 1, -1, -1)
-        if self.fixed_ints:
-            for i in order:
-                terms[i] = run((X_batch[i], _fixed(y_batch[i])), values, grads, seed)
-        else:
-            for i in order:
-                terms[i] = run((X_batch[i], y_batch[i]), values, grads, seed)
+        for i in order:
+            terms[i] = run((X_batch[i], y_batch[i]), values, grads, seed)
         total = terms[0]
         for term in terms[1:]:
             total = total + term
@@ -109,32 +103,6 @@ class CompiledStep:
             old = p.grad
             p.grad = g if old is None else old + g
         return value
-
-
-class _Fixed:
-    """A class label, given to the compiled example as a fixed value: each label has its own
-    program (losses branch on labels), while numbers stay inputs."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __eq__(self, other):
-        return type(other) is _Fixed and other.value == self.value
-
-    def __hash__(self):
-        return hash(self.value)
-
-
-CompiledStep.__repr__ = lambda self: (
-    f"<compiled step of {self.name}: {self.example!r}{', on the graph path' if self.failure else ''}>")
-
-
-def _fixed(target):
-    if isinstance(target, int) and not isinstance(target, bool):
-        return _Fixed(target)
-    return target
 
 
 def _fingerprint(model):
@@ -157,7 +125,7 @@ def _fingerprint(model):
 def steps(model):
     """The compiled steps `fit` and `train_step` made for ``model``, one per loss function; each
     step's ``example`` is the compiled loss of one example (``print(step.example.source)``)."""
-    return [step for step in _steps.get(model, {}).values() if step.example.traces]
+    return list(_steps.get(model, {}).values())
 
 
 def step_for(model, loss_fn, batch_size, required=False):
@@ -177,14 +145,13 @@ def step_for(model, loss_fn, batch_size, required=False):
     if step is not None and (step.loss_fn is not loss_fn or step.fingerprint != _fingerprint(model)):
         step = None  # another loss with a recycled id, or the model changed: record again
     if step is None:
+        if len(per_model) >= 8:  # a loss made anew for every step (a lambda): keep only the latest
+            per_model.clear()
         step = per_model[id(loss_fn)] = CompiledStep(model, loss_fn)
     if step.failure is not None:
         if required:
             raise CompileError(step.failure)
         return None
-    step.seen += 1
-    if not required and step.seen < 2 and loss_fn not in _BUILT_IN and not hasattr(loss_fn, "mean_over_examples"):
-        return None  # a loss of your own: compile once it is used a second time (not a lambda made per call)
     return step
 
 

@@ -17,7 +17,7 @@ on floats too: ``model.float_function()`` is the fast way to evaluate and sample
 import math
 import numbers
 
-from autograd import scope
+from autograd import is_tracing, scope, take
 
 from .blocks import Floatable, Embedding, LayerNorm, Linear, RMSNorm, _vector, dot, log_softmax, relu, softmax, total
 from .module import _check_choice, _check_size, register, rng_from
@@ -106,9 +106,10 @@ class CausalSelfAttention(Floatable):
                 head, weights = attend(q[h * d:(h + 1) * d], [key[h * d:(h + 1) * d] for key in keys],
                                        [value[h * d:(h + 1) * d] for value in values])
             out.extend(head)
-            used.append([float(w) for w in weights])
-        cache.queries[self.layer].append([float(qi) for qi in q])
-        cache.weights[self.layer].append(used)
+            used.append(weights)
+        if not is_tracing():  # numbers kept for the pictures; compiled training has none to keep
+            cache.queries[self.layer].append([float(qi) for qi in q])
+            cache.weights[self.layer].append([[float(w) for w in weights] for weights in used])
         return self.wo(out)
 
     def extra_repr(self):
@@ -292,7 +293,7 @@ def next_token_loss(logits, targets):
     for sequence, expected in zip(logits, targets):
         if len(sequence) != len(expected) or not sequence:
             raise ValueError(f"next_token_loss: a sequence has {len(sequence)} positions of logits but {len(expected)} targets")
-        terms.extend(log_softmax(z)[target] for z, target in zip(sequence, expected))
+        terms.extend(take(log_softmax(z), target) for z, target in zip(sequence, expected))
     return -total(terms) / len(terms)
 
 

@@ -14,7 +14,7 @@ float (handy for evaluating without building a graph).
 import math
 import numbers
 
-from autograd import Value, operation
+from autograd import Value, operation, take
 
 from .module import _short
 
@@ -187,7 +187,7 @@ def cross_entropy(logits, target, reduction="mean"):
         sample = [_number(z, "cross_entropy: a logit") for z in sample]
         shift = _largest(sample)
         log_sum = _log(_total(_exp(z - shift) for z in sample)) + shift
-        terms.append(log_sum - sample[index])
+        terms.append(log_sum - take(sample, index))  # sample[index], a lookup compiled code repeats
     return _reduce(terms, reduction, "cross_entropy")
 
 
@@ -213,7 +213,7 @@ def _class_index(index, k):
     whole = isinstance(index, numbers.Integral) or (isinstance(index, numbers.Real) and float(index).is_integer())
     if isinstance(index, bool) or not whole or not 0 <= index < k:
         raise ValueError(f"cross_entropy: the target must be a class index in 0..{k - 1}, got {_short(index)}")
-    return int(index)
+    return index if isinstance(index, numbers.Integral) else int(index)  # a traced int stays one (take)
 
 
 bce = binary_cross_entropy

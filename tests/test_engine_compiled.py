@@ -267,6 +267,22 @@ def test_drawn_numbers_are_drawn_anew_in_the_graph_paths_order():
     assert len(set(run(True)[0])) == 5
 
 
+def test_a_call_recorded_again_after_its_draws_does_not_draw_twice():
+    def run(use_compiled):
+        rng = random.Random(3)
+
+        def fn(x):
+            noisy = x + Drawn(rng.random)  # drawn before the branch that sends the call back to recording
+            if noisy > 1.0:
+                return noisy * 2.0
+            return -noisy
+
+        f = compiled(fn)
+        return [f(x) if use_compiled else fn(Value(x)).data for x in (0.1, 0.2, 0.9, 0.3, 0.95, 0.05, 0.99, 0.4)]
+
+    assert run(True) == run(False)
+
+
 def test_random_numbers_drawn_without_drawn_are_caught_not_frozen():
     rng = random.Random(0)
     f = compiled(lambda x: x * rng.random())

@@ -33,12 +33,12 @@ import math
 import re
 
 from ..operation import OPERATIONS
-from .formulas import Formulas, arg_uses, lit, show
+from .formulas import Formulas, arg_uses, fill, lit, render, show
 from .program import Branch, Path
 from .trace import Retrace
 
 POW = OPERATIONS["**"]
-_RESERVED = re.compile(r"[vgabdsxi]\d+|x|ix|p|grads|seed|gx")
+_RESERVED = re.compile(r"[vgabdsxi]\d+|x|ix|p|grads|seed|gx|drawn")
 MAX_FUSED_DEPTH = 24  # longer chains of single-use nodes get a variable (keeps lines short and nesting shallow)
 
 
@@ -48,13 +48,16 @@ class Generator:
     def __init__(self, program, name="compiled"):
         self.program = program
         self.name = _identifier(name)
-        self.namespace = {"Retrace": Retrace, "inf": math.inf, "nan": math.nan}
+        self.drawn = []  # the numbers the last call drew (a Drawn is drawn once, even if the call is recorded again)
+        self.namespace = {"Retrace": Retrace, "inf": math.inf, "nan": math.nan, "drawn": self.drawn}
         self._names = {}
         for builtin_name in ("abs", "float", "int", "max", "min", "len", "range"):
             obj = getattr(builtins, builtin_name)
             self.namespace[builtin_name] = obj
             self._names[id(obj)] = builtin_name
         self.formulas = Formulas(self.bind, self.namespace)
+        self._renders = {}
+        self._recipes = {}
 
     def bind(self, obj, hint=None):
         """The name the generated code uses for ``obj`` (a function, a module, a number's type);
@@ -79,13 +82,13 @@ class Generator:
         nodes = program.nodes
         self._prepare()
         lines = [f"def {self.name}(x, ix, p, grads, seed, gx):"]
-        inputs = sorted(n.slot for n in nodes if n.kind == "input")
-        indices = sorted(n.slot for n in nodes if n.kind == "index")
-        if inputs:
+        if program.n_inputs:
             lines.append(f"    {_unpack('x', program.n_inputs)} = x")
-        if indices:
+        if program.n_indices:
             lines.append(f"    {_unpack('i', program.n_indices)} = ix")
-        self._emit(program.tree, frozenset(), "    ", lines)
+        if any(n.kind == "drawn" for n in nodes):  # what it drew, for a call recorded again (see Compiled.run)
+            lines.append("    drawn.clear()")
+        self._emit(program.tree, 0, "    ", lines)
         return "\n".join(lines) + "\n"
 
     def compile(self):
@@ -100,93 +103,128 @@ class Generator:
     def _prepare(self):
         program = self.program
         nodes = program.nodes
-        formulas = self.formulas
+        n = len(nodes)
         self.forward, self.locals = {}, {}
-        uses = [0] * len(nodes)
-        for node in nodes:
-            if node.kind != "op":
-                continue
-            pattern = tuple(("lit", nodes[p].value) if nodes[p].kind == "const" else None for p in node.parents)
-            self.forward[node.id] = formulas.forward(node.op, pattern)
-            if node.grad:
-                self.locals[node.id] = formulas.derivative(node.op, pattern + (None,))
-            for p in node.parents:
-                uses[p] += 1
-        members = [set() for _ in nodes]
-        for i, path in enumerate(program.paths):
-            for c in path.order:
-                members[c].add(i)
+        uses = [0] * n
+        consumer = [None] * n
         needed = set()
-        for path in program.paths:
-            needed.update(ref[1] for ref in path.outputs if ref[0] == "ref")
-            for guard, _ in path.guards:
-                needed.update(part[1] for part in guard[1:] if isinstance(part, tuple) and part[0] == "ref")
         self.domain = {}
         for node in nodes:
             if node.kind != "op":
                 continue
-            if node.op is POW and not _integral(nodes[node.parents[1]]):
-                self.domain[node.id] = node.parents[0]  # a ** b needs a >= 0 unless b is a whole number
-                needed.update((node.id, node.parents[0]))
-            local = self.locals.get(node.id)
+            c = node.id
+            parents = node.parents
+            pattern = tuple([("lit", nodes[p].value) if nodes[p].kind == "const" else None for p in parents])
+            forward, local, args_used = self._recipe(node.op, pattern, node.grad)
+            self.forward[c] = forward
+            for p in parents:
+                uses[p] += 1
+                consumer[p] = c
+            if node.op is POW and not _integral(nodes[parents[1]]):
+                self.domain[c] = parents[0]  # a ** b needs a >= 0 unless b is a whole number
+                needed.update((c, parents[0]))
             if local is None:
                 continue
-            arguments = (*node.parents, node.id)
-            if local[0] == "call":
+            self.locals[c] = local
+            arguments = (*parents, c)
+            if local[0] == "call":  # called at run time: it needs every argument
                 needed.update(arguments)
                 continue
-            for j, parent in enumerate(node.parents):
-                if nodes[parent].grad:
-                    needed.update(arguments[i] for i in arg_uses(local[j]))
-        self.fused = [False] * len(nodes)
-        depth = [0] * len(nodes)
-        consumer = {}
-        for node in nodes:
-            if node.kind == "op":
-                for p in node.parents:
-                    consumer[p] = node.id
+            for j, p in enumerate(parents):
+                if nodes[p].grad:
+                    for i in args_used[j]:
+                        needed.add(arguments[i])
+        members = [0] * n  # which paths each node is on (a bit per path)
+        for i, path in enumerate(program.paths):
+            bit = 1 << i
+            for c in path.order:
+                members[c] |= bit
+        for path in program.paths:
+            needed.update(ref[1] for ref in path.outputs if ref[0] == "ref")
+            for guard, _ in path.guards:
+                needed.update(part[1] for part in guard[1:] if isinstance(part, tuple) and part[0] == "ref")
+        fused = self.fused = [False] * n
+        depth = [0] * n
         for node in nodes:  # ids are topological: parents first
             if node.kind != "op":
                 continue
-            depth[node.id] = 1 + max((depth[p] for p in node.parents if self.fused[p]), default=0)
-            c = consumer.get(node.id)
-            self.fused[node.id] = (
-                node.id not in needed and uses[node.id] == 1 and c is not None
-                and members[node.id] == members[c] and depth[node.id] < MAX_FUSED_DEPTH
-            )
+            c = node.id
+            depth[c] = 1 + max([depth[p] for p in node.parents if fused[p]], default=0)
+            after = consumer[c]
+            fused[c] = (uses[c] == 1 and c not in needed and after is not None and members[c] == members[after]
+                        and depth[c] < MAX_FUSED_DEPTH)
         self.members = members
+        self._texts = {}
 
-    def expr(self, c):
-        """The expression of node ``c``'s value in the generated code."""
+    def _recipe(self, op, pattern, grad):
+        """``(forward, local derivatives, which arguments each local uses)`` of an operation on
+        arguments known or not (``pattern``), rendered once for every node like it."""
+        key = (id(op), pattern, grad)
+        found = self._recipes.get(key)
+        if found is not None:
+            return found
+        formulas = self.formulas
+        forward = self._rendered(formulas.forward(op, pattern))
+        local = args_used = None
+        if grad:
+            tree = formulas.derivative(op, pattern + (None,))
+            if tree[0] == "call":
+                local = ("call", self._rendered(tree))
+            else:
+                local = ("entries", [(entry, self._rendered(entry)) for entry in tree])
+                args_used = [sorted(arg_uses(entry)) for entry in tree]
+        found = self._recipes[key] = (forward, local, args_used)
+        return found
+
+    def _rendered(self, tree):
+        found = self._renders.get(id(tree))
+        if found is None:
+            found = self._renders[id(tree)] = (tree, render(tree))
+        return found[1]
+
+    def text(self, c):
+        """``(text, precedence)`` of node ``c``'s value in the generated code."""
+        found = self._texts.get(c)
+        if found is not None:
+            return found
         node = self.program.nodes[c]
         kind = node.kind
         if kind == "op":
             if self.fused[c]:
-                return ("with", self.forward[c], [self.expr(p) for p in node.parents])
-            return ("var", f"v{c}")
-        if kind == "input":
-            return ("var", f"x{node.slot}")
-        if kind == "index":
-            return ("var", f"i{node.slot}")
-        if kind == "leaf":
-            return ("item", ("var", "p"), lit(node.slot))
-        if kind == "const":
-            return lit(node.value)
-        return ("var", f"v{c}")  # drawn
+                found = fill(self.forward[c], [self.text(p) for p in node.parents])
+            else:
+                found = (f"v{c}", ATOM)
+        elif kind == "input":
+            found = (f"x{node.slot}", ATOM)
+        elif kind == "index":
+            found = (f"i{node.slot}", ATOM)
+        elif kind == "leaf":
+            found = (f"p[{node.slot}]", ATOM)
+        elif kind == "const":
+            found = show(lit(node.value))
+        else:  # drawn
+            found = (f"v{c}", ATOM)
+        self._texts[c] = found
+        return found
 
     def _operand(self, part):
         if part[0] == "ref":
-            return self.expr(part[1])
+            node = self.program.nodes[part[1]]
+            return lit(node.value) if node.kind == "const" else ("var", self.text(part[1])[0])
         if part[0] == "index":
             return ("var", f"i{part[1]}")
         return lit(part[1])
 
     # ---- the tree of paths ----
-    def _emit(self, tree, computed, indent, lines):
+    def _emit(self, tree, above, indent, lines):
+        """The code of a subtree: the nodes on every path below it (and not on every path below
+        the branch above, bits ``above``), then its branch or its path's end."""
         paths = _paths(tree)
-        common = frozenset.intersection(*[p.members for p in paths]) - computed
-        self._forward(common, paths[0], indent, lines)
-        computed = computed | common
+        mask = 0
+        for path in paths:
+            mask |= 1 << self.program.paths.index(path)
+        if mask != above:
+            self._forward(mask, above, paths[0], indent, lines)
         if isinstance(tree, Path):
             self._finish(tree, indent, lines)
             return
@@ -200,44 +238,55 @@ class Generator:
             outcome, child = children[0]
             lines.append(f"{indent}if {show(_negated(condition, outcome))[0]}:")
             lines.append(f"{indent}    raise Retrace")
-            self._emit(child, computed, indent, lines)
+            self._emit(child, mask, indent, lines)
             return
         if kind == "cmp" and set(tree.children) == {True, False}:
             lines.append(f"{indent}if {show(condition)[0]}:")
-            self._emit(tree.children[True], computed, indent + "    ", lines)
+            self._emit(tree.children[True], mask, indent + "    ", lines)
             lines.append(f"{indent}else:")
-            self._emit(tree.children[False], computed, indent + "    ", lines)
+            self._emit(tree.children[False], mask, indent + "    ", lines)
             return
         for k, (outcome, child) in enumerate(children):
             test = condition if outcome is True and kind == "cmp" else _test(condition, outcome)
             lines.append(f"{indent}{'if' if k == 0 else 'elif'} {show(test)[0]}:")
-            self._emit(child, computed, indent + "    ", lines)
+            self._emit(child, mask, indent + "    ", lines)
         lines.append(f"{indent}else:")
         lines.append(f"{indent}    raise Retrace")
 
-    def _forward(self, section, path, indent, lines):
+    def _forward(self, mask, above, path, indent, lines):
+        """The forward statements of the nodes on every path of ``mask`` but not of ``above``."""
         nodes = self.program.nodes
+        members = self.members
+
+        def here(c):
+            m = members[c]
+            return m & mask == mask and (not above or m & above != above)
+
         for c in path.draws:
-            if c in section:
+            if here(c):
                 lines.append(f"{indent}v{c} = {self.bind(nodes[c].draw)}()")
+                lines.append(f"{indent}drawn.append(v{c})")
         scope = None
+        text = self.text
+        fused = self.fused
         for c in path.order:
-            if c not in section:
-                continue
             node = nodes[c]
-            if node.kind != "op" or self.fused[c]:
+            if node.kind != "op" or fused[c] or not here(c):
                 continue
             if node.scope and node.scope != scope:
                 scope = node.scope
                 lines.append(f"{indent}# {' / '.join(scope)}")
             if c in self.domain:
-                lines.append(f"{indent}if {show(self.expr(self.domain[c]))[0]} < 0.0:")
+                lines.append(f"{indent}if {text(self.domain[c])[0]} < 0.0:")
                 lines.append(f"{indent}    raise Retrace")
-            lines.append(f"{indent}v{c} = {show(('with', self.forward[c], [self.expr(p) for p in node.parents]))[0]}")
+            lines.append(f"{indent}v{c} = {fill(self.forward[c], [text(p) for p in node.parents])[0]}")
 
     def _finish(self, path, indent, lines):
-        """The end of one path: its outputs, then its backward pass."""
+        """The end of one path: its outputs, then its backward pass. Each node's gradient is the
+        sum of what its consumers pass it, in the order ``backward()`` adds them, written once all
+        of them are known; the leaves' sums are added to ``grads`` at the very end."""
         nodes = self.program.nodes
+        text = self.text
         outputs = [self._operand(ref) for ref in path.outputs]
         result = show(_rebuilt(path.structure, outputs))[0]
         lines.append(f"{indent}if seed is None:")
@@ -245,86 +294,78 @@ class Generator:
         single = isinstance(path.structure, int)  # one number: the seed is a number, else a list
         if not single:
             lines.append(f"{indent}{_unpack('s', len(path.outputs))} = seed")
-        seeds = [("var", "seed")] if single else [("var", f"s{j}") for j in range(len(path.outputs))]
-
-        # Which nodes receive how many contributions (to write the first one as an assignment).
-        contributions = []
-        for ref, _ in zip(path.outputs, seeds):
+        terms = {}
+        for j, ref in enumerate(path.outputs):
             if ref[0] == "ref" and nodes[ref[1]].grad:
-                contributions.append(ref[1])
-        plan = []
+                terms.setdefault(ref[1], []).append(("seed" if single else f"s{j}", ATOM))
+        leaves = []
         for c in reversed(path.order):
             node = nodes[c]
-            if node.kind != "op" or not node.grad:
+            if node.kind != "op":
+                if c in terms and node.grad:
+                    leaves.append(c)
                 continue
-            local = self.locals[c]
-            entries = []
+            received = terms.pop(c, None)
+            if received is None or not node.grad:
+                continue
+            if len(received) == 1 and received[0][1] == ATOM and received[0][0].isidentifier():
+                upstream = received[0]  # one contribution of 1 × a gradient: that same number
+            else:
+                lines.append(f"{indent}g{c} = {_sum(received)}")
+                upstream = (f"g{c}", ATOM)
+            arguments = [text(p) for p in node.parents] + [text(c)]
+            how, local = self.locals[c]
+            if how == "call":
+                lines.append(f"{indent}d{c} = {fill(local, arguments)[0]}")
             for j, parent in enumerate(node.parents):
                 if not nodes[parent].grad:
                     continue
-                entry = None if local[0] == "call" else local[j]
-                if entry is not None and entry[0] == "lit" and entry[1] == 0:
-                    continue
-                entries.append((j, parent, entry))
-            plan.append((c, entries))
-        receiving = set(contributions)
-        for c, entries in plan:
-            if c in receiving:
-                contributions.extend(parent for _, parent, _ in entries)
-                receiving.update(parent for _, parent, _ in entries)
-        counts = {}
-        for c in contributions:
-            counts[c] = counts.get(c, 0) + 1
-
-        gradient, assigned, leaf_sums, input_sums = {}, set(), [], []
-
-        def add(c, term):
-            node = nodes[c]
-            if node.kind == "op":
-                if c not in gradient:
-                    if counts[c] == 1 and term[0] == "var":
-                        gradient[c] = term  # a single contribution of 1 × upstream: the same number
-                        return
-                    gradient[c] = ("var", f"g{c}")
-                    lines.append(f"{indent}g{c} = {show(term)[0]}")
+                if how == "call":
+                    factor = (f"d{c}[{j}]", ATOM)
                 else:
-                    lines.append(f"{indent}g{c} += {show(term)[0]}")
-                return
-            name = f"a{node.slot}" if node.kind == "leaf" else f"b{node.slot}"
-            if name in assigned:
-                lines.append(f"{indent}{name} += {show(term)[0]}")
-            else:
-                assigned.add(name)
-                (leaf_sums if node.kind == "leaf" else input_sums).append(node.slot)
-                lines.append(f"{indent}{name} = {show(term)[0]}")
-
-        for ref, seed in zip(path.outputs, seeds):
-            if ref[0] == "ref" and nodes[ref[1]].grad:
-                add(ref[1], seed)
-        for c, entries in plan:
-            if c not in gradient or not entries:
-                continue
-            node = nodes[c]
-            upstream = gradient[c]
-            arguments = [self.expr(p) for p in node.parents] + [self.expr(c)]
-            local = self.locals[c]
-            if local[0] == "call":
-                lines.append(f"{indent}d{c} = {show(('with', local, arguments))[0]}")
-            for j, parent, entry in entries:
-                if entry is None:
-                    factor = ("item", ("var", f"d{c}"), lit(j))
-                elif entry[0] == "lit":
-                    factor = entry
-                else:
-                    factor = ("with", entry, arguments)
-                add(parent, _times(factor, upstream))
-        for slot in sorted(leaf_sums):
-            lines.append(f"{indent}grads[{slot}] += a{slot}")
-        if input_sums:
+                    entry, shape = local[j]
+                    if entry[0] == "lit":
+                        if entry[1] == 0:
+                            continue
+                        factor = entry[1]
+                    else:
+                        factor = fill(shape, arguments)
+                terms.setdefault(parent, []).append(_times(factor, upstream))
+        seen = set(leaves)
+        leaves.extend(c for c in terms if c not in seen and nodes[c].kind in ("leaf", "input"))
+        flush = sorted((nodes[c].slot, c) for c in leaves if nodes[c].kind == "leaf")
+        for slot, c in flush:
+            lines.append(f"{indent}grads[{slot}] += {_sum(terms[c])}")
+        inputs = sorted((nodes[c].slot, c) for c in leaves if nodes[c].kind == "input")
+        if inputs:
             lines.append(f"{indent}if gx is not None:")
-            for slot in sorted(input_sums):
-                lines.append(f"{indent}    gx[{slot}] += b{slot}")
+            for slot, c in inputs:
+                lines.append(f"{indent}    gx[{slot}] += {_sum(terms[c])}")
         lines.append(f"{indent}return {result}")
+
+
+ATOM = 16
+
+
+def _sum(terms):
+    """``t0 + t1 + ...``, added left to right as ``backward()`` adds contributions."""
+    parts = []
+    for k, (text, p) in enumerate(terms):
+        parts.append(text if p > 10 or (k == 0 and p == 10) else f"({text})")
+    return " + ".join(parts)
+
+
+def _times(factor, upstream):
+    """``(text, precedence)`` of a local derivative times an upstream gradient."""
+    if not isinstance(factor, tuple):  # a number known when compiling
+        if factor == 1:
+            return upstream
+        if factor == -1:
+            return (f"-{upstream[0]}" if upstream[1] >= 12 else f"-({upstream[0]})"), 12
+        factor = show(lit(factor))
+    left = factor[0] if factor[1] >= 11 else f"({factor[0]})"
+    right = upstream[0] if upstream[1] > 11 else f"({upstream[0]})"
+    return f"{left} * {right}", 11
 
 
 def _paths(tree):
@@ -351,15 +392,6 @@ def _test(condition, outcome):
     if outcome is False:
         return ("unary", "not", condition)
     return ("cmp", condition, ["=="], [lit(outcome)])
-
-
-def _times(factor, upstream):
-    if factor[0] == "lit":
-        if factor[1] == 1:
-            return upstream
-        if factor[1] == -1:
-            return ("unary", "-", upstream)
-    return ("bin", "*", factor, upstream)
 
 
 def _integral(node):

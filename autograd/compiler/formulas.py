@@ -40,7 +40,6 @@ import numbers
 # ("bool", op, values)   a and b, a or b
 # ("item", a, i)         a[i]
 # ("tuple", items), ("list", items)
-# ("with", tree, args)   tree with its ("arg", i) replaced by args[i]
 
 PRECEDENCE = {"if": 1, "or": 2, "and": 3, "not": 4, "cmp": 5, "+": 10, "-": 10, "*": 11, "/": 11, "//": 11, "%": 11,
               "unary": 12, "**": 13, "atom": 16}
@@ -53,73 +52,99 @@ def lit(x):
     return ("lit", x)
 
 
-def show(tree, args=()):
-    """``(source text, precedence)`` of an expression tree; ``args`` fills its ("arg", i)."""
+class Hole:
+    """Where argument ``i`` goes in a rendered expression; it gets parentheses when its precedence
+    is below ``t``."""
+
+    __slots__ = ("i", "t")
+
+    def __init__(self, i, t=0):
+        self.i = i
+        self.t = t
+
+
+def render(tree):
+    """``(pieces, precedence)``: the expression as text pieces and `Hole`s for its arguments, with
+    only the parentheses Python needs; the precedence is None for a lone argument (it is then the
+    argument's own)."""
     kind = tree[0]
     if kind == "arg":
-        return show(args[tree[1]])
-    if kind == "with":
-        return show(tree[1], tree[2])
+        return [Hole(tree[1])], None
     if kind == "var":
-        return tree[1], PRECEDENCE["atom"]
+        return [tree[1]], PRECEDENCE["atom"]
     if kind == "lit":
-        return _number(tree[1])
+        text, p = _number(tree[1])
+        return [text], p
     if kind == "bin":
         op = tree[1]
         p = PRECEDENCE[op]
-        left, lp = show(tree[2], args)
-        right, rp = show(tree[3], args)
-        if lp < p or (op == "**" and lp <= p):
-            left = f"({left})"
-        if rp < p or (op != "**" and rp <= p):
-            right = f"({right})"
-        return f"{left} {op} {right}", p
+        left = _wrapped(render(tree[2]), p + 1 if op == "**" else p)
+        right = _wrapped(render(tree[3]), p if op == "**" else p + 1)
+        return left + [f" {op} "] + right, p
     if kind == "unary":
         op = tree[1]
         p = PRECEDENCE["not" if op == "not" else "unary"]
-        inner, ip = show(tree[2], args)
-        if ip < p:
-            inner = f"({inner})"
-        return (f"not {inner}" if op == "not" else f"{op}{inner}"), p
+        return [f"{op} " if op == "not" else op] + _wrapped(render(tree[2]), p), p
+    atom = PRECEDENCE["atom"]
     if kind == "call":
-        f, fp = show(tree[1], args)
-        if fp < PRECEDENCE["atom"]:
-            f = f"({f})"
-        return f"{f}({', '.join(show(a, args)[0] for a in tree[2])})", PRECEDENCE["atom"]
+        pieces = _wrapped(render(tree[1]), atom) + ["("]
+        for k, a in enumerate(tree[2]):
+            pieces += ([", "] if k else []) + render(a)[0]
+        return pieces + [")"], atom
     if kind == "item":
-        base, bp = show(tree[1], args)
-        if bp < PRECEDENCE["atom"]:
-            base = f"({base})"
-        return f"{base}[{show(tree[2], args)[0]}]", PRECEDENCE["atom"]
+        return _wrapped(render(tree[1]), atom) + ["["] + render(tree[2])[0] + ["]"], atom
     if kind == "if":
         p = PRECEDENCE["if"]
-        body, bp = show(tree[2], args)
-        test, tp = show(tree[1], args)
-        other, op_ = show(tree[3], args)
-        return f"{_wrap(body, bp <= p)} if {_wrap(test, tp <= p)} else {_wrap(other, op_ < p)}", p
+        pieces = _wrapped(render(tree[2]), p + 1) + [" if "] + _wrapped(render(tree[1]), p + 1) + [" else "]
+        return pieces + _wrapped(render(tree[3]), p), p
     if kind == "cmp":
         p = PRECEDENCE["cmp"]
-        parts = [_wrap(*_le(show(tree[1], args), p))]
+        pieces = _wrapped(render(tree[1]), p + 1)
         for op, b in zip(tree[2], tree[3]):
-            parts += [op, _wrap(*_le(show(b, args), p))]
-        return " ".join(parts), p
+            pieces += [f" {op} "] + _wrapped(render(b), p + 1)
+        return pieces, p
     if kind == "bool":
         p = PRECEDENCE[tree[1]]
-        return f" {tree[1]} ".join(_wrap(*_le(show(v, args), p)) for v in tree[2]), p
-    if kind == "tuple":
-        items = [show(v, args)[0] for v in tree[1]]
-        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})", PRECEDENCE["atom"]
-    if kind == "list":
-        return f"[{', '.join(show(v, args)[0] for v in tree[1])}]", PRECEDENCE["atom"]
+        pieces = []
+        for k, v in enumerate(tree[2]):
+            pieces += ([f" {tree[1]} "] if k else []) + _wrapped(render(v), p + 1)
+        return pieces, p
+    if kind in ("tuple", "list"):
+        pieces = ["(" if kind == "tuple" else "["]
+        for k, v in enumerate(tree[1]):
+            pieces += ([", "] if k else []) + render(v)[0]
+        return pieces + ([",)"] if kind == "tuple" and len(tree[1]) == 1 else [")" if kind == "tuple" else "]"]), atom
     raise ValueError(f"not an expression: {tree!r}")
 
 
-def _le(shown, p):
-    return shown[0], shown[1] <= p
+def _wrapped(rendered, t):
+    """The pieces of a sub-expression, in parentheses when its precedence is below ``t``."""
+    pieces, p = rendered
+    if p is None:  # a lone argument: decided when it is filled in
+        hole = pieces[0]
+        return [Hole(hole.i, max(hole.t, t))]
+    return ["("] + pieces + [")"] if p < t else pieces
 
 
-def _wrap(text, needed):
-    return f"({text})" if needed else text
+def fill(rendered, args):
+    """``(text, precedence)`` of a rendered expression with ``args[i]`` (each a ``(text,
+    precedence)``) in its holes."""
+    pieces, p = rendered
+    out = []
+    for piece in pieces:
+        if type(piece) is str:
+            out.append(piece)
+        else:
+            text, q = args[piece.i]
+            out.append(text if q >= piece.t else f"({text})")
+    if p is None:
+        return out[0], args[pieces[0].i][1]
+    return "".join(out), p
+
+
+def show(tree, args=()):
+    """``(source text, precedence)`` of an expression tree; ``args`` (trees) fill its ("arg", i)."""
+    return fill(render(tree), [show(a) for a in args])
 
 
 def _number(x):
@@ -159,9 +184,6 @@ def references(tree, out=None):
             stack += t[3]
         elif kind in ("bool", "tuple", "list"):
             stack += t[2] if kind == "bool" else t[1]
-        elif kind == "with":
-            stack += t[2]
-            stack.append(t[1])
     return out
 
 
@@ -295,8 +317,18 @@ def _module_ast(filename):
     return tree
 
 
+_found = {}
+
+
 def formula_ast(f):
     """``(parameter names, vararg name, the expression f returns)`` from f's source, or None."""
+    key = getattr(f, "__code__", None)
+    if key not in _found:
+        _found[key] = _formula_ast(f)
+    return _found[key]
+
+
+def _formula_ast(f):
     code = getattr(f, "__code__", None)
     if code is None:
         return None

@@ -8,12 +8,14 @@ of the graph path.
 """
 
 import functools
+import math
+import time
 import warnings
 
 from ..mode import mode
 from ..value import Constant, Value
 from .codegen import Generator
-from .program import Program
+from .program import Program, graph_run
 from .trace import CompileError, Retrace, arguments, rebuild, record
 
 class CompileWarning(UserWarning):
@@ -21,6 +23,16 @@ class CompileWarning(UserWarning):
 
 
 _SCALAR = object()  # seed: 1.0 when the function returns one number, else no backward pass
+_COST = {"per_node": 50e-6}  # seconds to merge, write and compile one node: measured as compiling goes
+
+
+def _seeds(seed, structure):
+    """The seeds of a run's flat outputs: one number for a single output, a list for several."""
+    if seed is _SCALAR:
+        seed = 1.0 if isinstance(structure, int) else None
+    if seed is None:
+        return None
+    return [seed] if isinstance(structure, int) else list(seed)
 
 
 class Compiled:
@@ -28,7 +40,7 @@ class Compiled:
     of the ``params``/``grads`` lists `run` takes; it starts with those given and grows as recorded
     runs find more."""
 
-    def __init__(self, fn, static=(), leaves=(), wrt_inputs=True, max_paths=16, max_kinds=64):
+    def __init__(self, fn, static=(), leaves=(), wrt_inputs=True, eager=True, max_paths=16, max_kinds=64):
         if not callable(fn):
             raise TypeError(f"compiled() takes a function, got {type(fn).__name__}")
         self.fn = fn
@@ -38,11 +50,11 @@ class Compiled:
         for leaf in leaves:
             self.slot(leaf)
         self.wrt_inputs = bool(wrt_inputs)
+        self.eager = bool(eager)
         self.max_paths = max_paths
         self.max_kinds = max_kinds
         self.programs = {}
         self.traces = 0
-        self.verified = False  # whether a recorded run was repeated exactly (see run)
         self.failure = None  # why calls run on the graph path, once compiling failed
         self._last = None
         functools.update_wrapper(self, fn, updated=())
@@ -116,74 +128,106 @@ class Compiled:
         """The low-level call: ``fn(*args)``'s outputs as floats, with the leaves' values read from
         ``params`` (a list in the order of `leaves`) and d(seed · outputs)/d(leaf) added to ``grads``
         (and, for the number arguments, to ``input_grads``). ``seed`` is a number for one output, a
-        list for several, None for no backward pass. A recorded run that finds new leaves appends
-        their values to ``params`` and zeros to ``grads``.
+        list for several, None for no backward pass. A call that finds new leaves appends their
+        values to ``params`` and zeros to ``grads``.
 
-        Calls are recorded (run on Values) until one kind of call has been recorded twice and went
-        the same way both times: a function that draws random numbers other than with `Drawn`, or
-        reads a global that changes, is caught there (a CompileError) instead of being frozen."""
+        A kind of call is compiled once it has been recorded twice and went the same way both times:
+        a function that draws random numbers other than with `Drawn`, or reads a global that
+        changes, is caught there (a CompileError) instead of being frozen. With ``eager=False`` the
+        calls before that run on the graph path, and recording starts only once the time they took
+        would have paid for compiling: a kind of call seen a few times is never compiled."""
         key, floats, ints = arguments(args, self.static)
         program = self.programs.get(key)
-        if program is not None and self.verified:
-            if program.failed is not None:
-                raise CompileError(program.failed)
-            self._last = program
+        if program is None:
+            program = self._program(key)
+        if program.failed is not None:
+            raise CompileError(program.failed)
+        self._last = program
+        if program.function is not None:
             s = (1.0 if program.single else None) if seed is _SCALAR else seed
             try:
                 return program.function(floats, ints, params, grads, s, input_grads)
             except Retrace:
                 pass
-            except Exception:  # recorded again: the graph path raises its own error, or goes a new way
-                pass
-        return self._record(args, key, params, grads, seed, input_grads)
+            except Exception as error:  # recorded again: the graph path raises its own error, or goes a new way
+                paths = len(program.paths)
+                out = self._record(args, key, program, params, grads, seed, input_grads, program.generator.drawn)
+                if len(program.paths) == paths:  # the recording went a known way: the code should have
+                    program.misses += 1
+                    if program.misses > 3:
+                        program.failed = f"the compiled code of {self.__name__} fails where its graph does not: {error!r}"
+                return out
+            return self._record(args, key, program, params, grads, seed, input_grads, program.generator.drawn)
+        if not (self.eager or program.paths or program.graph_time >= program.cost):
+            return self._graph(args, key, program, params, grads, seed, input_grads)
+        return self._record(args, key, program, params, grads, seed, input_grads)
 
-    def _record(self, args, key, params, grads, seed, input_grads):
-        program = self.programs.get(key)
-        if program is None:
-            if len(self.programs) >= self.max_kinds:
-                raise CompileError(
-                    f"{self.__name__} was called with {len(self.programs)} different kinds of arguments (shapes, "
-                    "static values); compiling each would cost more than it saves"
-                )
-            program = Program(self.leaves, self.wrt_inputs)
-            program.generator = Generator(program, getattr(self.fn, "__name__", "compiled"))
-            program.function = None
-            program.failed = None
-            program.single = True
-        elif len(program.paths) >= self.max_paths:
+    def _program(self, key):
+        if len(self.programs) >= self.max_kinds:
+            raise CompileError(
+                f"{self.__name__} was called with {len(self.programs)} different kinds of arguments (shapes, "
+                "static values); compiling each would cost more than it saves"
+            )
+        program = self.programs[key] = Program(self.leaves, self.wrt_inputs)
+        program.generator = Generator(program, getattr(self.fn, "__name__", "compiled"))
+        program.function = program.source = program.failed = None
+        program.single = True
+        program.verified = False  # recorded twice the same way: it depends on its arguments only
+        program.misses = 0  # calls its code failed although the recording went a known way
+        program.graph_time = 0.0  # seconds its calls took on the graph path
+        program.cost = math.inf  # the seconds compiling it is expected to take
+        return program
+
+    def _graph(self, args, key, program, params, grads, seed, input_grads):
+        """A call on the graph path (counted towards compiling it)."""
+        started = time.perf_counter()
+        trace = record(self.fn, args, key, watch=False)
+        seeds = _seeds(seed, trace.structure)
+        outputs, nodes, leaf_grads = graph_run(trace, self.slot, seeds, input_grads)
+        self._grow(params, grads)
+        for slot, g in leaf_grads:
+            grads[slot] += g
+        program.graph_time += time.perf_counter() - started
+        program.cost = nodes * _COST["per_node"]
+        return rebuild(trace.structure, outputs)
+
+    def _record(self, args, key, program, params, grads, seed, input_grads, replay=()):
+        if len(program.paths) >= self.max_paths:
             raise CompileError(
                 f"{self.__name__} went {len(program.paths)} different ways for the same kind of arguments: it "
                 "depends on its data (comparisons of Values, numbers read with .data) more than compiled code "
                 "can follow; use an operation for data-dependent numbers (see autograd.compiler)"
             )
-        trace = record(self.fn, args, key)
+        trace = record(self.fn, args, key, replay=replay)
         self.traces += 1
+        started = time.perf_counter()
         paths = len(program.paths)
         path, values = program.add(trace, self.slot)  # a CompileError if it ran differently than before
-        self.programs[key] = program
-        if len(program.paths) == paths:
-            self.verified = True  # recorded twice the same way: it depends on its arguments only
-        self._last = program
-        while len(params) < len(self.leaves):
-            params.append(self.leaves[len(params)]._data)
-        while len(grads) < len(self.leaves):
-            grads.append(0.0)
+        new = len(program.paths) > paths
+        if not new:
+            program.verified = True
+        self._grow(params, grads)
         program.single = all(isinstance(p.structure, int) for p in program.paths)
-        if seed is _SCALAR:
-            seed = 1.0 if isinstance(path.structure, int) else None
-        seeds = None if seed is None else ([seed] if isinstance(path.structure, int) else list(seed))
+        seeds = _seeds(seed, path.structure)
         if seeds is None:
             outputs = [ref[1] if ref[0] == "lit" else values[ref[1]]._data for ref in path.outputs]
         else:
             outputs = program.interpret(path, values, params, grads, seeds, input_grads)
-        if len(program.paths) == paths:
-            pass
-        else:
+        if program.verified and (new or program.function is None):
             try:
                 program.source, program.function = program.generator.compile()
             except (SyntaxError, RecursionError, MemoryError, ValueError) as error:  # too big or too deep for CPython
                 program.failed = f"{self.__name__} could not be compiled: {type(error).__name__}: {error}"
+            else:
+                seconds = (time.perf_counter() - started) / max(len(program.nodes), 1)
+                _COST["per_node"] = 0.5 * _COST["per_node"] + 0.5 * seconds
         return rebuild(path.structure, outputs)
+
+    def _grow(self, params, grads):
+        while len(params) < len(self.leaves):
+            params.append(self.leaves[len(params)]._data)
+        while len(grads) < len(self.leaves):
+            grads.append(0.0)
 
     def _accumulate(self, grads):
         for leaf, g in zip(self.leaves, grads):
@@ -195,10 +239,14 @@ class Compiled:
     # ---- looking inside ----
     @property
     def source(self):
-        """The Python code the last call ran (print it to see what a compiled graph looks like)."""
-        if self._last is None:
-            raise ValueError(f"{self.__name__} has not been called yet: it is compiled on its first call")
-        return self._last.source
+        """The Python code of the kind of call made last (print it to see what a compiled graph
+        looks like)."""
+        program = self._last
+        if program is None or not program.paths:
+            raise ValueError(f"{self.__name__} has not been recorded yet: call it first")
+        if program.source is None:
+            program.source = program.generator.source()
+        return program.source
 
     @property
     def paths(self):
@@ -211,7 +259,7 @@ class Compiled:
                 f"{kinds} kind{'s' if kinds != 1 else ''} of call, {self.paths} path{'s' if self.paths != 1 else ''}>")
 
 
-def compiled(fn=None, *, static=(), wrt_inputs=True):
+def compiled(fn=None, *, static=(), wrt_inputs=True, eager=True):
     """Compile ``fn``, a function of `Value`s, into straight-line Python on floats.
 
     Use it as a decorator or call it on a function. The first call records ``fn`` (runs it on
@@ -221,11 +269,12 @@ def compiled(fn=None, *, static=(), wrt_inputs=True):
     positions in ``static`` (and anything else, such as strings) are fixed: each new value is
     compiled anew. A call returns ``fn``'s value as floats and, when that is one number, adds the
     gradients of the Values ``fn`` uses from outside (its parameters) to their ``.grad``;
-    ``value_and_grad`` also returns the gradients of the arguments.
+    ``value_and_grad`` also returns the gradients of the arguments. With ``eager=False`` a kind of
+    call is compiled only once the time its calls took on the graph path would have paid for it.
     """
     if fn is None:
-        return lambda f: Compiled(f, static=static, wrt_inputs=wrt_inputs)
-    return Compiled(fn, static=static, wrt_inputs=wrt_inputs)
+        return lambda f: Compiled(f, static=static, wrt_inputs=wrt_inputs, eager=eager)
+    return Compiled(fn, static=static, wrt_inputs=wrt_inputs, eager=eager)
 
 
 def _floats(out):

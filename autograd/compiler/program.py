@@ -72,6 +72,7 @@ class Program:
         self._index = {}
         self.tree = None
         self.paths = []
+        self._consts = set()
         self.n_inputs = 0
         self.n_indices = 0
 
@@ -89,75 +90,68 @@ class Program:
             if expression[0] == "val" and expression[1][0] == "node":
                 roots.append(expression[1][1])
         roots += trace.draws
-        ids, order, values, last_draw = {}, [], {}, None
+        ids, order, values, last_draw = {}, [], {}, None  # ids: id(Value) -> node id
+        index, nodes, consts, mark = self._index, self.nodes, self._consts, trace.mark
         for v in _topological(roots):
-            if id(v) in inputs:
-                key = ("input", inputs[id(v)])
-                make = dict(kind="input", slot=inputs[id(v)])
-            elif id(v) in indices:
-                key = ("index", indices[id(v)])
-                make = dict(kind="index", slot=indices[id(v)])
-            elif isinstance(v, Drawn):
-                key = ("drawn", last_draw, _identity(v.draw))
-                make = dict(kind="drawn", draw=v.draw)
-            elif not v._prev:
-                if trace.made_here(v):
+            prev = v._prev
+            if prev:
+                op = v._op
+                scope = v._scope
+                if not scope or scope[0] is not mark:
+                    raise CompileError(
+                        f"the function uses a Value computed before it was called (made by {str(op)!r}, data "
+                        f"{v._data!r}); compute it inside the function, or use a leaf"
+                    )
+                parents = tuple([ids[id(p)] for p in prev])
+                _check_formula(v, op)
+                if op.builtin and consts.issuperset(parents):
                     key = ("const", v._data.hex())
-                    make = dict(kind="const", value=v._data)
+                    make = ("const", None, (), None, v._data, None)
+                else:
+                    key = (id(op), parents)
+                    make = ("op", op, parents, None, None, None)
+                scope = scope[1:]
+            else:
+                scope = v._scope
+                if id(v) in inputs:
+                    slot = inputs[id(v)]
+                    key, make = ("input", slot), ("input", None, (), slot, None, None)
+                elif id(v) in indices:
+                    slot = indices[id(v)]
+                    key, make = ("index", slot), ("index", None, (), slot, None, None)
+                elif isinstance(v, Drawn):
+                    key = ("drawn", last_draw, _identity(v.draw))
+                    make = ("drawn", None, (), None, None, v.draw)
+                elif scope and scope[0] is mark:
+                    key, make = ("const", v._data.hex()), ("const", None, (), None, v._data, None)
                 else:
                     slot = slot_of(v)
-                    key = ("leaf", slot)
-                    make = dict(kind="leaf", slot=slot)
-            else:
-                key, make = self._operation(v, trace, ids)
-            node = self._index.get(key)
+                    key, make = ("leaf", slot), ("leaf", None, (), slot, None, None)
+            node = index.get(key)
             if node is None:
-                node = Node(len(self.nodes), scope=tuple(s for s in v._scope if not isinstance(s, type(trace.mark))), **make)
-                self.nodes.append(node)
-                self._index[key] = node
+                kind, op, parents, slot, value, draw = make
+                node = Node(len(nodes), kind, op, parents, slot, value, draw, scope[1:] if scope and scope[0] is mark else scope)
+                nodes.append(node)
+                index[key] = node
                 self._mark_grad(node)
+                if kind == "const":
+                    consts.add(node.id)
+            c = node.id
             if node.kind == "drawn":
-                last_draw = node.id
-            if node.id not in values:
-                order.append(node.id)
-                values[node.id] = v
-            ids[id(v)] = node
+                last_draw = c
+            if c not in values:
+                order.append(c)
+                values[c] = v
+            ids[id(v)] = c
         guards = []
         for expression, outcome in trace.guards:
-            guard = _guard_key(expression, ids)
+            guard = _guard_key(expression, ids, nodes)
             if guard is not None:
                 guards.append((guard, _outcome(outcome)))
-        outputs = [("lit", float(v)) if not isinstance(v, Value) else _ref(ids[id(v)]) for v in trace.outputs]
-        draws = [ids[id(d)].id for d in trace.draws]
+        outputs = [("lit", float(v)) if not isinstance(v, Value) else _ref(nodes[ids[id(v)]]) for v in trace.outputs]
+        draws = [ids[id(d)] for d in trace.draws]
         path = self._insert(Path(order, outputs, trace.structure, draws, guards))
         return path, values
-
-    def _operation(self, v, trace, ids):
-        op = v._op
-        if not trace.made_here(v):
-            raise CompileError(
-                f"the function uses a Value computed before it was called (made by {str(op)!r}, data {v._data!r}); "
-                "compute it inside the function, or use a leaf"
-            )
-        if not isinstance(op, Operation) or op.derivative is None or op.forward is None:
-            raise CompileError(
-                f"the operation {str(op)!r} has no formula the compiler can use; define it with "
-                "@autograd.operation(derivative=...) so both paths can compute it"
-            )
-        parents = [ids[id(p)] for p in v._prev]
-        try:
-            again = op.forward(*[p._data for p in v._prev])
-        except Exception as error:
-            raise CompileError(f"the formula of {op} failed on the recorded inputs: {error}") from None
-        if not _same(again, v._data):
-            raise CompileError(
-                f"a node made by {op} holds {v._data!r}, but the formula of {op} gives {again!r} for its inputs "
-                "(a node built by hand with another value, or a formula that is not a function of its inputs); "
-                "the compiled code would compute the formula"
-            )
-        if op.builtin and all(p.kind == "const" for p in parents):
-            return ("const", v._data.hex()), dict(kind="const", value=v._data)
-        return ("op", id(op), tuple(p.id for p in parents)), dict(kind="op", op=op, parents=tuple(p.id for p in parents))
 
     def _mark_grad(self, node):
         if node.kind == "leaf":
@@ -220,6 +214,52 @@ class Program:
         return outputs
 
 
+def graph_run(trace, slot_of, seeds, input_grads):
+    """``(outputs, nodes, leaf gradients)`` of a run made on the graph path (`trace.record` with
+    ``watch=False``): its outputs as floats, how many nodes its graph has, and ``(slot, gradient)``
+    for every Value it used from outside (its slot from ``slot_of``), the gradients of seeds ·
+    outputs summed in the order ``backward()`` sums them; the number arguments' are added to
+    ``input_grads``."""
+    outputs = [v._data if isinstance(v, Value) else float(v) for v in trace.outputs]
+    roots = [v for v in trace.outputs if isinstance(v, Value)]
+    order = _topological(roots)
+    if seeds is None:
+        return outputs, len(order), []
+    inputs = {id(v): i for i, v in enumerate(trace.inputs)}
+    g = {}
+    for v, seed in zip(trace.outputs, seeds):
+        if isinstance(v, Value):
+            g[v] = g[v] + seed if v in g else seed
+    for node in reversed(order):
+        if not node._prev or node not in g:
+            continue
+        upstream = g[node]
+        try:
+            locals_ = local_grads(node)
+        except Exception as error:
+            from ..graph import _backward_error
+
+            clearer = _backward_error(node, error)
+            if clearer is error:
+                raise
+            raise clearer from error
+        for parent, local in zip(node._prev, locals_):
+            if isinstance(parent, Constant):
+                continue
+            term = local * upstream
+            g[parent] = g[parent] + term if parent in g else term
+    leaf_grads = []
+    for node in order:
+        if node._prev or node not in g:
+            continue
+        if id(node) in inputs:
+            if input_grads is not None:
+                input_grads[inputs[id(node)]] += g[node]
+        elif not trace.made_here(node):
+            leaf_grads.append((slot_of(node), g[node]))
+    return outputs, len(order), leaf_grads
+
+
 def _topological(roots):
     """Every node the roots depend on, parents first, as `autograd.topological_order` orders them
     (depth first over parents in their order), for several roots in turn."""
@@ -259,12 +299,31 @@ def _ref(node):
     return ("lit", node.value) if node.kind == "const" else ("ref", node.id)
 
 
-def _guard_key(expression, ids):
+def _check_formula(v, op):
+    """Refuse a node whose operation has no formula, or whose value is not its formula's."""
+    if type(op) is not Operation and not isinstance(op, Operation) or op.derivative is None or op.forward is None:
+        raise CompileError(
+            f"the operation {str(op)!r} has no formula the compiler can use; define it with "
+            "@autograd.operation(derivative=...) so both paths can compute it"
+        )
+    try:
+        again = op.forward(*[p._data for p in v._prev])
+    except Exception as error:
+        raise CompileError(f"the formula of {op} failed on the recorded inputs: {error}") from None
+    if again != v._data and not _same(again, v._data):
+        raise CompileError(
+            f"a node made by {op} holds {v._data!r}, but the formula of {op} gives {again!r} for its inputs "
+            "(a node built by hand with another value, or a formula that is not a function of its inputs); "
+            "the compiled code would compute the formula"
+        )
+
+
+def _guard_key(expression, ids, nodes):
     """A guard in terms of node ids, or None when it only involves constants."""
     parts = []
     for part in expression[1:]:
         if isinstance(part, tuple) and part[0] == "node":
-            part = _ref(ids[id(part[1])])
+            part = _ref(nodes[ids[id(part[1])]])
         elif isinstance(part, tuple) and part[0] == "lit":
             part = ("lit", part[1] if type(part[1]) in (int, float) else float(part[1]))
         parts.append(part)

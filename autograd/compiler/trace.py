@@ -47,10 +47,11 @@ class Tracer:
     """What one recorded run depended on: ``guards`` are ``(expression, outcome)`` in the order the
     run looked at them; ``draws`` the `Drawn` numbers it made, in order."""
 
-    def __init__(self):
+    def __init__(self, replay=()):
         self.mark = _Mark()
         self.guards = []
         self.draws = []
+        self.replay = list(reversed(replay))  # numbers already drawn for this call, to use before drawing more
         self.refused = None
 
     def read(self, node):
@@ -216,10 +217,11 @@ class Drawn(Constant):
     def __init__(self, draw):
         if not callable(draw):
             raise TypeError(f"Drawn(draw) takes a function that returns a number, got {type(draw).__name__}")
-        super().__init__(draw())
+        tracer = mode.tracer
+        super().__init__(tracer.replay.pop() if tracer is not None and tracer.replay else draw())
         self.draw = draw
-        if mode.tracer is not None:
-            mode.tracer.draws.append(self)
+        if tracer is not None:
+            tracer.draws.append(self)
 
 
 # ---- arguments ----------------------------------------------------------------------------------------
@@ -269,6 +271,8 @@ def _traced(x, key, inputs, indices, tracer):
         inputs.append(leaf)
         return leaf
     if key == "i":
+        if tracer is None:
+            return int(x)
         index = TracedIndex(len(indices), int(x), tracer)
         indices.append(index)
         return index
@@ -301,17 +305,25 @@ class Trace:
         return bool(scope) and scope[0] is self.mark
 
 
-def record(fn, args, key):
-    """Run ``fn`` on ``args`` (whose `arguments` key is ``key``) and return its `Trace`."""
+def record(fn, args, key, watch=True, replay=()):
+    """Run ``fn`` on ``args`` (whose `arguments` key is ``key``) and return its `Trace`.
+
+    With ``watch=False`` the run is only tagged (to tell what it made from what it used): the graph
+    path, with nothing recorded for compiling (ints are plain ints, no_grad() is allowed). ``replay``
+    are numbers compiled code drew for this call before it had to be recorded: `Drawn` uses them
+    first, so every number is drawn once."""
     if mode.tracer is not None:
         raise CompileError("a compiled function was called while another one is being recorded")
     if not mode.enabled:
         raise CompileError("a compiled function records its graph, and no_grad() is on")
-    tracer = Tracer()
+    tracer = Tracer(replay)
     inputs, indices = [], []
-    traced = [_traced(a, k, inputs, indices, tracer) if k[0] != "s" else a for a, k in zip(args, key)]
+    if watch:
+        traced = [_traced(a, k, inputs, indices, tracer) if k[0] != "s" else a for a, k in zip(args, key)]
+    else:
+        traced = [_traced(a, k, inputs, None, None) if k[0] != "s" else a for a, k in zip(args, key)]
     scope = mode.scope
-    mode.tracer = tracer
+    mode.tracer = tracer if watch else None
     mode.scope = (tracer.mark,) + scope
     try:
         out = fn(*traced)
