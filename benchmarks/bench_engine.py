@@ -1,8 +1,9 @@
 """chainrule's engine against micrograd and PyTorch scalar tensors, side by side in one run.
 
 Measures (1) forward and backward time per node on a seeded random expression graph of 10^4, 10^5
-and 10^6 nodes, (2) the deepest chain each engine survives, (3) memory per node, and prints a
-markdown table with ratios and the targets. Every measurement runs in a fresh subprocess that
+and 10^6 nodes, (2) the deepest chain each engine survives, (3) memory per node, (4) chainrule's
+compiled path on the same graph run again and again (`autograd.compiled`), and prints a markdown
+table with ratios and the targets. Every measurement runs in a fresh subprocess that
 imports only the engine it measures, with the garbage collector at its default settings.
 
     python benchmarks/bench_engine.py            # the full run (a few minutes)
@@ -27,8 +28,9 @@ from _engines import NAMES, load  # noqa: E402
 from _graph import OP_NAMES, Plan, replay  # noqa: E402
 
 SEED = 0
-FULL = {"sizes": (10**4, 10**5, 10**6), "repeats": (7, 5, 3), "memory": 10**5, "depth": 10**6}
-QUICK = {"sizes": (10**3, 10**4), "repeats": (3, 3), "memory": 10**4, "depth": 10**4}
+FULL = {"sizes": (10**4, 10**5, 10**6), "repeats": (7, 5, 3), "memory": 10**5, "depth": 10**6,
+        "compiled": ((10**4, 100), (10**5, 20))}
+QUICK = {"sizes": (10**3, 10**4), "repeats": (3, 3), "memory": 10**4, "depth": 10**4, "compiled": ((10**3, 20),)}
 TARGET_GROWTH, TARGET_SPEEDUP, TARGET_BYTES = 1.3, 5.0, 250
 
 
@@ -121,6 +123,26 @@ def work_memory(engine, size):
     return {"rss": rss, "traced": traced}
 
 
+def work_compiled(size, runs):
+    """chainrule's compiled path on the random graph: ``runs`` calls of the compiled function (value
+    and the leaves' gradients) with the same leaves; ns per node per call over the whole run
+    (recording and compiling included) and for the calls after compiling alone."""
+    from autograd import compiled
+
+    plan = Plan(size, SEED)
+    f = compiled(lambda xs: replay(plan, xs))
+    times = []
+    start = time.perf_counter_ns()
+    for _ in range(runs):
+        t0 = time.perf_counter_ns()
+        value, (grads,) = f.value_and_grad(list(plan.leaves))
+        times.append(time.perf_counter_ns() - t0)
+    whole = time.perf_counter_ns() - start
+    steady = times[f.traces:]  # the calls that ran compiled code
+    return {"whole": whole / runs / plan.n_nodes, "compiled": statistics.median(steady) / plan.n_nodes if steady else None,
+            "recorded": f.traces, "check": {"root": value, "grads": grads[:5]}}
+
+
 def _rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -132,6 +154,8 @@ def worker(args):
         result = work_time(engine, args.size, args.repeats, collector=not args.no_gc)
     elif args.worker == "depth":
         result = work_depth(engine, args.size)
+    elif args.worker == "compiled":
+        result = work_compiled(args.size, args.repeats)
     else:
         result = work_memory(engine, args.size)
     result["label"] = engine.label
@@ -178,7 +202,7 @@ def measure_times(cfg):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats: a smoke run")
-    parser.add_argument("--worker", choices=("time", "depth", "memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("time", "depth", "memory", "compiled"), help=argparse.SUPPRESS)
     parser.add_argument("--engine", choices=NAMES, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=1, help=argparse.SUPPRESS)
@@ -192,12 +216,13 @@ def main():
     timing = measure_times(cfg)
     depth = {e: run("depth", e, cfg["depth"]) for e in NAMES}
     memory = {e: run("memory", e, cfg["memory"]) for e in NAMES}
+    compiled = {n: run("compiled", "chainrule", n, "--repeats", str(runs)) for n, runs in cfg["compiled"]}
     labels = {e: next((v["label"] for (k, _), v in timing.items() if k == e and "label" in v), e) for e in NAMES}
     command = "python benchmarks/bench_engine.py" + (" --quick" if args.quick else "")
-    print(report(cfg, timing, depth, memory, labels, command, time.time() - started))
+    print(report(cfg, timing, depth, memory, labels, command, time.time() - started, compiled))
 
 
-def report(cfg, timing, depth, memory, labels, command, seconds):
+def report(cfg, timing, depth, memory, labels, command, seconds, compiled=None):
     sizes = cfg["sizes"]
     plan = Plan(sizes[0], SEED)
     total = sum(plan.op_counts.values())
@@ -268,6 +293,32 @@ def report(cfg, timing, depth, memory, labels, command, seconds):
             continue
         traced = f"{m['traced']:,.0f}" if m["traced"] is not None else "(not visible)"
         out.append(f"| {labels[e]} | {traced} | {m['rss']:,.0f} |")
+
+    if compiled:
+        out += [
+            "",
+            "**(4) The same graph, compiled** (`autograd.compiled`, chainrule only): the random graph as a function of "
+            "its leaves, called again and again (its value and the leaves' gradients); ns per node per call, over "
+            "the whole run (the first calls recorded on the graph, compiling included) and for the compiled calls "
+            "alone, against chainrule's fwd+bwd from (1).",
+            "",
+            "| nodes | calls | whole run | compiled calls | graph fwd+bwd | compiled faster (whole run) |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for (n, calls) in cfg["compiled"]:
+            c = compiled[n]
+            if "error" in c:
+                out.append(f"| {n:,} | {calls} | not run: {c['error']} | | | |")
+                continue
+            graph = ours_total.get(n)
+            ratio = f"{graph / c['whole']:.1f}×" if graph else "–"
+            out.append(f"| {n:,} | {calls} | {c['whole']:,.0f} | {c['compiled']:,.0f} | "
+                       f"{f'{graph:,.0f}' if graph else '–'} | {ratio} |")
+            check = timing.get(("chainrule", n), {}).get("check")
+            if check:
+                pairs = [(check["root"], c["check"]["root"]), *zip(check["grads"], c["check"]["grads"])]
+                gap = max(abs(a - b) / max(abs(a), abs(b), 1e-300) for a, b in pairs)
+                out.append(f"| | | (same root and gradients as the graph: worst relative gap {gap:.1e}) | | | |")
 
     out += ["", "**Targets**", "", "| target | measured | met |", "|---|---|---|"]
     small, big = sizes[0], sizes[-1]

@@ -43,7 +43,8 @@ class CompiledStep:
         self.loss_fn = loss_fn
         self.params = model.parameters()
         self.name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
-        self.fingerprint = _fingerprint(model)
+        self.modules = list(model.modules())
+        self.fingerprint = _fingerprint(self.modules)
         self.failure = None  # why this model trains on the graph path, once it is known
         self.forward_order = any(isinstance(m, Dropout) and m.training and m.p > 0.0 for m in model.modules())
         ref = weakref.ref(model)
@@ -105,11 +106,12 @@ class CompiledStep:
         return value
 
 
-def _fingerprint(model):
+def _fingerprint(modules):
     """What the recorded graph depends on besides the parameters' values: the modules, their modes
-    and settings, and which parameters they hold."""
+    and settings, and which parameters and sub-modules they hold (a module replaced changes its
+    parent's)."""
     parts = []
-    for m in model.modules():
+    for m in modules:
         items = []
         for key, value in vars(m).items():
             if isinstance(value, _SIMPLE):
@@ -142,7 +144,7 @@ def step_for(model, loss_fn, batch_size, required=False):
     if per_model is None:
         per_model = _steps[model] = {}
     step = per_model.get(id(loss_fn))
-    if step is not None and (step.loss_fn is not loss_fn or step.fingerprint != _fingerprint(model)):
+    if step is not None and (step.loss_fn is not loss_fn or step.fingerprint != _fingerprint(step.modules)):
         step = None  # another loss with a recycled id, or the model changed: record again
     if step is None:
         if len(per_model) >= 8:  # a loss made anew for every step (a lambda): keep only the latest

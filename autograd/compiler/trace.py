@@ -229,15 +229,25 @@ def arguments(args, static):
     """``(key, floats, ints)`` of a call: its numbers (Values count as their number) and its int
     arguments in order, and a key made of everything else: the shapes of the lists and the values
     of the static arguments (those at the positions in ``static``, and anything not a number)."""
-    floats, ints = [], []
-    key = tuple(_flatten(a, floats, ints) if i not in static else ("s", _hashable(a, i)) for i, a in enumerate(args))
-    return key, floats, ints
+    floats, ints, key = [], [], []
+    for i, a in enumerate(args):
+        key.append(_flatten(a, floats, ints) if i not in static else ("s", _hashable(a, i)))
+    return tuple(key), floats, ints
+
+
+_FLOAT_ROWS = {}  # n -> the key part of a list of n floats
 
 
 def _flatten(x, floats, ints):
     if type(x) is float:
         floats.append(x)
         return "f"
+    if type(x) is list and all(type(e) is float for e in x):  # a row of numbers: the common case
+        floats.extend(x)
+        part = _FLOAT_ROWS.get(len(x))
+        if part is None:
+            part = _FLOAT_ROWS[len(x)] = ("l", ("f",) * len(x))
+        return part
     if isinstance(x, Value):
         floats.append(x._data)
         return "f"
