@@ -65,7 +65,7 @@ class Generator:
         name = self._names.get(id(obj))
         if name is not None:
             return name
-        base = getattr(obj, "__name__", None) or type(obj).__name__
+        base = getattr(getattr(obj, "rule", obj), "__name__", None) or type(obj).__name__  # a checked derivative: its rule's name
         base = _identifier(hint if hint is not None and base == "<lambda>" else base)
         if _RESERVED.fullmatch(base) or keyword.iskeyword(base):
             base += "_"

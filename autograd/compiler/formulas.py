@@ -495,7 +495,7 @@ class Formulas:
 
     def _derivative(self, op, pattern):
         n = len(pattern) - 1
-        f = op.derivative
+        f = getattr(op.derivative, "rule", op.derivative)  # a learner's own function, not its checking wrapper
         result = run_symbolically(f, self._symbols(pattern))
         if isinstance(result, (tuple, list)) and len(result) == n:
             trees = [_as_tree(r) for r in result]
@@ -504,7 +504,7 @@ class Formulas:
         trees = self._inlined(f, pattern, n)
         if trees is not None:
             return trees
-        return ("call", ("var", self.bind(f, f"{_op_name(op)}_derivative")), [("arg", i) for i in range(len(pattern))])
+        return ("call", ("var", self.bind(op.derivative, f"{_op_name(op)}_derivative")), [("arg", i) for i in range(len(pattern))])
 
     def _inlined(self, f, pattern, n, single=False):
         """``n`` trees from f's source (each folded where its known arguments allow), or None."""
