@@ -216,6 +216,50 @@ def test_operations_a_learner_defines_compile_from_their_own_formulas():
     assert "_cube_derivative" not in source and "sum_of_squares" not in source  # nothing left to call
 
 
+def _capped_derivative(x, out):
+    if x > 1.0:  # a branch over statements: neither run on symbols nor inlined, so compiled code calls it
+        return (0.0,)
+    slope = 1.0
+    return (slope,)
+
+
+@operation(derivative=_capped_derivative)
+def capped(x):
+    return min(x, 1.0)
+
+
+def test_a_learners_derivative_is_inlined_from_its_own_rule_or_called_through_the_engines_check():
+    assert twice_sin.operation.derivative.rule is not twice_sin.operation.derivative  # the engine checks it
+
+    def fn(a, b):
+        return capped(twice_sin(a) * b) + a
+
+    f = compiled(fn)
+    for a, b in [(0.3, -1.2), (1.5, 0.7), (-2.0, 2.0), (0.0, 0.0), (1.0, 3.0)]:
+        assert f.value_and_grad(a, b) == graph(fn, a, b)
+    source = f.source
+    assert "cos(x0) * 2.0" in source  # the rule's own expression, not a call of its checking wrapper
+    assert "_capped_derivative(" in source and "checked" not in source  # called (checked), named after the rule
+
+
+@pytest.mark.parametrize("slip, message", [
+    (lambda x: (x > 0.0,), "real number"),  # a bool, not a number
+    (lambda x: (1.0, 2.0), "2 local derivatives for 1 input"),
+    (lambda x: 1.0, "tuple"),
+], ids=["bool", "count", "not-a-tuple"])
+def test_a_slip_in_a_learners_derivative_raises_the_graph_paths_error_in_compiled_code_too(slip, message):
+    # right below 0.8, the slip above it: compiled while right, then called where it slips
+    op = operation(derivative=lambda x, out: (1.0 - out * out,) if x < 0.8 else slip(x), name="slip")(math.tanh)
+    with pytest.raises(Exception, match=message) as on_graph:
+        graph(lambda a: op(a * 2.0), 0.45)
+    f = compiled(lambda a: op(a * 2.0))
+    for x in (0.1, 0.2, 0.3):
+        assert f.value_and_grad(x) == graph(lambda a: op(a * 2.0), x)
+    assert f.traces == 2 and "slip_derivative(" in f.source  # compiled, calling the checked derivative
+    with pytest.raises(type(on_graph.value), match=message):
+        f.value_and_grad(0.45)
+
+
 def test_a_lookup_with_take_is_repeated_with_each_new_index():
     table = [[Parameter(0.1 * (r + 1) * (c + 2)) for c in range(3)] for r in range(4)]
 

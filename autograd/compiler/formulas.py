@@ -502,8 +502,10 @@ class Formulas:
             if all(t is not None for t in trees):
                 return trees
         trees = self._inlined(f, pattern, n)
-        if trees is not None:
+        if trees is not None and (op.builtin or all(map(_numeric, trees))):
             return trees
+        # called as the engine calls it: a learner's derivative through its check, so a slip (a bool,
+        # a wrong count) raises the error the graph path raises
         return ("call", ("var", self.bind(op.derivative, f"{_op_name(op)}_derivative")), [("arg", i) for i in range(len(pattern))])
 
     def _inlined(self, f, pattern, n, single=False):
@@ -539,6 +541,17 @@ class Formulas:
             return filled
         result = _as_tree(run_symbolically(f, [Sym(("arg", i)) for i in range(len(pattern))]))
         return filled if result is None else result
+
+
+def _numeric(tree):
+    """Whether an inlined derivative entry surely gives a number (not a bool, a comparison, a
+    tuple...), as the engine's check of a learner's derivative requires."""
+    kind = tree[0]
+    if kind == "lit":
+        return type(tree[1]) in (int, float)
+    if kind == "if":
+        return _numeric(tree[2]) and _numeric(tree[3])
+    return kind in ("arg", "var", "bin", "call", "item") or (kind == "unary" and tree[1] != "not")
 
 
 _SYMBOL_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}

@@ -234,7 +234,7 @@ class Compiled:
             if isinstance(leaf, Constant):
                 continue
             old = leaf._grad
-            leaf._grad = g if old is None else old + g
+            leaf.grad = g if old is None else old + g  # checked as backward() would have it: a float
 
     # ---- looking inside ----
     @property
