@@ -174,7 +174,7 @@ def split(docs, test_size=0.1, seed=0):
 
 # ---- training ---------------------------------------------------------------------------------------------
 def fit_text(model, docs, epochs=10, steps_per_epoch=100, batch_size=1, optimizer=None, lr=None, validation=None,
-             early_stopping=None, restore_best=True, shuffle=True, seed=0, progress=None, callback=None):
+             early_stopping=None, restore_best=True, shuffle=True, seed=0, progress=None, callback=None, compiled=None):
     """Train ``model`` (a `GPT`) to predict the next token of each document; returns a `History`.
 
     A step takes ``batch_size`` documents (one, as in microgpt), computes their mean next-token loss
@@ -193,7 +193,8 @@ def fit_text(model, docs, epochs=10, steps_per_epoch=100, batch_size=1, optimize
     0.01 down to 0 in a straight line over the run, microgpt's schedule); a name or an `nn.optim`
     optimizer works as in `nn.fit`. ``early_stopping``, ``restore_best``, ``progress`` (a bar
     counting steps) and ``callback`` are as in `nn.fit`; the monitored number is ``val_loss`` when
-    there is validation data, else ``train_loss``.
+    there is validation data, else ``train_loss``. ``compiled`` is as in `nn.fit`: each length of
+    document met often enough is compiled (`nn.compiled`) unless it is False.
     """
     if not isinstance(model, GPT):
         raise TypeError(f"fit_text trains a GPT, got {type(model).__name__}; use nn.fit for other models")
@@ -201,6 +202,8 @@ def fit_text(model, docs, epochs=10, steps_per_epoch=100, batch_size=1, optimize
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "epochs" else 1):
             raise ValueError(f"{name} must be an int >= {0 if name == 'epochs' else 1}, got {value!r}")
     check_loop(early_stopping, callback)
+    if compiled not in (None, True, False):
+        raise ValueError(f"compiled is None (when possible), True or False, got {compiled!r}")
     if isinstance(validation, numbers.Real) and not isinstance(validation, bool):
         docs, validation = split(docs, validation, seed)
     train = [split_sequence(tokens, model.block_size) for tokens in sequences(model, docs)]
@@ -216,7 +219,7 @@ def fit_text(model, docs, epochs=10, steps_per_epoch=100, batch_size=1, optimize
             batch = [train[i] for i in reader.take(batch_size)]
             inputs, targets = [x for x, _ in batch], [y for _, y in batch]
             tokens = sum(map(len, targets))
-            loss += train_step(model, opt, next_token_loss, inputs, targets) * tokens
+            loss += train_step(model, opt, next_token_loss, inputs, targets, compiled=compiled) * tokens
             count += tokens
             if bar is not None:
                 bar.update(1)
