@@ -6,6 +6,7 @@ pass) and `mode` (`no_grad`, scopes); `functional` and `check` build gradients o
 on it, and `functions` holds math that takes floats and Values alike. `compiler` records a function
 once and runs it as straight-line Python on floats. `views` draws and steps through a graph, and
 `teach` checks a learner's answers; both only read the graph.
+`files.write_atomic` writes a file whole or not at all; every save (a model, a drawing, a page) uses it.
 """
 
 from . import functions

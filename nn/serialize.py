@@ -4,10 +4,10 @@ run code).
 A file holds the format name and version, the model's layout (``module.config()``) and every
 parameter by its dotted name.
 
-- ``save`` writes a temporary file next to the target and renames it over the target, so a failed
-  or interrupted save (full disk, no permission, Ctrl-C) leaves the old file intact. It writes
-  where ``open(path, "w")`` would: through a symbolic link into the file it points to, keeping an
-  existing file's permissions, for any name ``open`` accepts.
+- ``save`` writes with `autograd.files.write_atomic`: a temporary file next to the target, renamed
+  over it, so a failed or interrupted save (full disk, no permission, Ctrl-C) leaves the old file
+  intact. It writes where ``open(path, "w")`` would: through a symbolic link into the file it points
+  to, keeping an existing file's permissions, for any name ``open`` accepts.
 - ``load_into`` and ``load`` check the whole file before they change or build anything: a wrong,
   truncated, hostile or mismatched file raises a ValueError that names the file and says what is
   wrong, and the model stays exactly as it was. ``load`` checks that the layout has as many
@@ -15,21 +15,17 @@ parameter by its dotted name.
   a huge one.
 """
 
-import errno
 import json
 import math
 import numbers
 import os
-import secrets
-import stat
 from collections.abc import Mapping
 
-from autograd.interrupts import deferred_interrupts
+from autograd.files import write_atomic
 from .module import _short
 
 FORMAT = "chainrule.nn"
 VERSION = 1
-_TEMPORARY_PREFIX = 20  # characters of the file name kept in the temporary name (which must fit NAME_MAX)
 
 
 def save(model, path):
@@ -50,103 +46,7 @@ def save(model, path):
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     except (TypeError, ValueError, RecursionError) as error:
         raise ValueError(f"cannot save: the model's layout from config() is not plain JSON ({error})") from None
-    _write(path, text)
-
-
-def _write(path, text):
-    """Put ``text`` into the file ``path`` names, all of it or none of it."""
-    target = path
-    if os.path.islink(path):  # write into the file the link points to, as open() does
-        target = os.path.realpath(path)
-        if os.path.islink(target):
-            raise OSError(errno.ELOOP, f"cannot save the model to {path}: the symbolic link goes round in a loop")
-    folder, name = os.path.split(target)
-    folder = folder or os.curdir
-    temporary = f".{name[:_TEMPORARY_PREFIX]}.{secrets.token_hex(4)}.tmp"
-    # Names relative to the opened folder: the temporary path is never longer than the user's.
-    relative = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd
-    folder_fd = None
-    f = None
-    try:
-        if relative:
-            folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        else:
-            name, temporary = target, os.path.join(folder, temporary)
-        try:
-            existing = os.stat(name, dir_fd=folder_fd)
-        except FileNotFoundError:
-            existing = None
-        if existing is not None and stat.S_ISDIR(existing.st_mode):
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
-        if existing is not None and not stat.S_ISREG(existing.st_mode):
-            with open(target, "w", encoding="utf-8") as pipe:  # a device or a pipe: written into, not replaced
-                pipe.write(text)
-            return
-        if existing is not None and not os.access(name, os.W_OK, dir_fd=folder_fd):
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), target)  # open() would refuse it too
-
-        def opener(file, flags):  # "x": a new file, never one that exists; 0o666 minus the umask
-            return os.open(file, flags, 0o666, dir_fd=folder_fd)
-
-        with deferred_interrupts():  # no Ctrl-C between creating the file and holding it in f
-            f = open(temporary, "x", encoding="utf-8", opener=opener)
-        if existing is not None:  # the new file keeps the old one's permissions (and owner, if allowed)
-            os.fchmod(f.fileno(), stat.S_IMODE(existing.st_mode))
-            if (existing.st_uid, existing.st_gid) != (os.getuid(), os.getgid()):
-                try:
-                    os.fchown(f.fileno(), existing.st_uid, existing.st_gid)
-                except OSError:
-                    pass
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-        f.close()
-        os.replace(temporary, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-        f = None  # renamed: nothing to clean up
-        if folder_fd is not None:
-            try:
-                os.fsync(folder_fd)  # the rename itself reaches the disk
-            except OSError:
-                pass
-    except BaseException as error:
-        if f is not None:
-            try:
-                f.close()
-            except OSError:
-                pass
-            try:
-                os.unlink(temporary, dir_fd=folder_fd)
-            except OSError:
-                pass
-        if isinstance(error, OSError):
-            raise _save_error(error, path, target, folder) from None
-        raise
-    finally:
-        if folder_fd is not None:
-            os.close(folder_fd)
-
-
-def _save_error(error, path, target, folder):
-    """The OS error of a failed save, told about the user's path (not the temporary file)."""
-    no_access = f"no permission to write in {folder}; choose a folder you can write to"
-    reasons = {
-        errno.ENOTDIR: f"part of the folder {folder} is a file, not a folder; choose another path",
-        errno.EISDIR: f"{target} is a folder; add a file name, e.g. {os.path.join(path, 'model.json')}",
-        errno.EACCES: no_access,
-        errno.EPERM: no_access,
-        errno.EROFS: f"{folder} is on a read-only file system; choose another folder",
-        errno.ENOSPC: "the disk is full; free some space and save again",
-        errno.EDQUOT: "the disk quota is used up; free some space and save again",
-        errno.EFBIG: "the file would be larger than this process may write (a file size limit); raise the limit or save a smaller model",
-        errno.ENAMETOOLONG: "the file name is too long; choose a shorter one",
-    }
-    if not os.path.isdir(folder):
-        reasons[errno.ENOENT] = f"the folder {folder} does not exist; create it first (os.makedirs) or choose another folder"
-    if error.filename == target:  # the existing file is read-only
-        reasons[errno.EACCES] = f"{target} is read-only; make it writable or choose another name"
-    reason = reasons.get(error.errno) or error.strerror or str(error)
-    message = f"cannot save the model to {path}: {reason}"
-    return type(error)(error.errno, message) if error.errno is not None else type(error)(message)
+    write_atomic(path, text, "the model", example="model.json")
 
 
 def read(path):

@@ -16,6 +16,7 @@ from pathlib import Path
 import graphviz
 from graphviz.backend import dot_command, rendering
 
+from ..files import write_atomic
 from .render import FORMATS, check_format, find_renderer, render, run
 
 OTHER_PICTURES = ("pdf", "ps", "eps", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp")  # save() refuses
@@ -49,16 +50,29 @@ class Drawing(graphviz.Digraph):
     def save(self, filename=None, directory=None, *, skip_existing=False):
         """Write the picture to ``filename`` ending in ``.svg`` or ``.png`` (the suffix picks the
         format); returns its path. Any other name gets the DOT source, as graphviz's ``save()``
-        (which ``render()`` calls): ``save()`` alone writes ``chainrule.gv``."""
+        (which ``render()`` calls): ``save()`` alone writes ``chainrule.gv``.
+
+        Every file is written whole or not at all (`autograd.files.write_atomic`): a failed save
+        leaves the old file as it was."""
         if filename is not None:
             path = Path(filename) if directory is None else Path(directory, filename)
             suffix = path.suffix.lower().lstrip(".")
             if suffix in FORMATS or suffix in OTHER_PICTURES:
                 fmt = check_format(suffix)
-                find_renderer()  # fail before touching the file system
-                path.write_bytes(self.svg().encode("utf-8") if fmt == "svg" else self.png())
+                picture = self.svg().encode("utf-8") if fmt == "svg" else self.png()  # made before any file is touched
+                write_atomic(path, picture, "the drawing", example=f"graph.{fmt}")
                 return path
-        return super().save(filename, directory=directory, skip_existing=skip_existing)
+        # graphviz's save(), with the same file names and folders, written whole
+        if filename is not None:
+            self.filename = os.fspath(filename)
+        if directory is not None:
+            self.directory = os.fspath(directory)
+        filepath = self.filepath
+        if skip_existing and os.path.exists(filepath):
+            return filepath
+        self._mkdirs(filepath)
+        write_atomic(filepath, self.source, "the DOT source", example="graph.gv", encoding=self.encoding)
+        return filepath
 
     # ---- Jupyter: graphviz's display, with the SVG made once -----------------------------------------
     def _repr_image_svg_xml(self):
@@ -125,5 +139,5 @@ def _render_file(engine, format, filepath=None, renderer=None, formatter=None, n
     if raise_if_result_exists and outfile.exists():
         raise graphviz.FileExistsError(f"output file exists: {os.fspath(outfile)!r}")
     picture = run(_flags(engine, format, renderer, formatter, neato_no_op), filepath.read_bytes())
-    outfile.write_bytes(picture)
+    write_atomic(outfile, picture, "the picture", example=f"graph.{format}")
     return os.fspath(outfile)

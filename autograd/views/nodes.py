@@ -262,6 +262,21 @@ def _sorted_walk(roots, read):
     return post
 
 
+def printable(s):
+    """``s`` with control characters and unpaired surrogates shown as their Python escapes
+    (``\\n``, ``\\x00``, ``\\ud800``): a name on one line that every file and terminal can take."""
+    if s.isprintable():
+        return s
+    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in s)
+
+
+def _escape(ch):
+    code = ord(ch)
+    if 0xD800 <= code < 0xE000 or code < 32 or 0x7F <= code < 0xA0:
+        return repr(ch)[1:-1]
+    return ch  # other characters Python calls unprintable (spaces of other widths, marks) show as they are
+
+
 def short(x, limit=60):
     """``repr(x)``, cut to ``limit`` characters; a failing ``__repr__`` gives the type's name."""
     try:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from ..graph import _backward_error, _seed
 from ..value import Constant, local_grads
-from .nodes import Borrowed, GraphTooLargeError, Guest, LearnerCodeError, as_roots, describe, is_node, reach, short, topological
+from .nodes import Borrowed, GraphTooLargeError, Guest, LearnerCodeError, as_roots, describe, is_node, printable, reach, short, topological
 
 MAX_NODES = 100_000  # values recorded, at most, unless max_nodes= says otherwise
 
@@ -171,7 +171,7 @@ class Step:
             elif node._op == "neg":
                 inner = f"-({values[0]})"
             else:
-                inner = f"{node._op}({', '.join(values)})"
+                inner = f"{printable(node._op)}({', '.join(values)})"
             return [f"{names.name(node)} = {inner} = {num(node.data)}"]
         if self.kind in ("seed", "accumulate"):
             return [u.text for u in self.updates]
@@ -237,7 +237,7 @@ class Names:
             names = {}
             for i, n in enumerate(self.order):
                 if n.label:
-                    names[n] = n.label
+                    names[n] = printable(n.label)
                 elif isinstance(n, Constant):
                     names[n] = self.num(n.data)
                 else:
@@ -262,7 +262,7 @@ class Names:
             return f"{out} = " + f" {node._op} ".join(parents)
         if node._op == "neg":
             return f"{out} = -{parents[0]}"
-        return f"{out} = {node._op}({', '.join(parents)})"
+        return f"{out} = {printable(node._op)}({', '.join(parents)})"
 
 
 class Steps(Sequence):

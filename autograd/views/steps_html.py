@@ -9,7 +9,8 @@ import html
 import os
 from pathlib import Path
 
-from .nodes import GraphTooLargeError, as_roots, is_node, reach, short
+from ..files import write_atomic
+from .nodes import GraphTooLargeError, as_roots, is_node, printable, reach, short
 from .steps import Steps, backward_steps, forward_steps
 
 MAX_NODES = 300  # nodes (values and operations) of a graph stepped through: each step redraws all of them
@@ -153,7 +154,7 @@ def _page(source, what, forward, grad, digits, title, interval, max_nodes, draw)
     check_draw_options(draw, what)
     steps = as_steps(source, forward, grad, digits, max_nodes, what)
     name = steps.name(steps.root)
-    title = title if title is not None else f"Backpropagation through {name}"
+    title = printable(title) if title is not None else f"Backpropagation through {name}"
     figures = []
     for frame in steps.frames():
         step = frame.step
@@ -203,5 +204,5 @@ def save_steps(source, path, *, forward=False, grad=1.0, digits=6, title=None, i
         raise TypeError(f"save_steps(path={short(path)}): give a file name (str or Path), such as 'backprop.html'")
     page = _page(source, "save_steps", forward, grad, digits, title, interval, max_nodes, draw)
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page, "the steps page", example="backprop.html")
     return path
