@@ -129,6 +129,31 @@ def test_a_graph_too_large_is_boxed_by_module_and_the_picture_says_so():
         draw_dot(y1 + y2, max_nodes=3)
 
 
+def test_boxes_asked_for_by_name_are_drawn_however_large_the_graph_when_they_fit(monkeypatch):
+    module = nn_or_skip()
+    model = module.MLP(10, [150, 150, 10], seed=0)  # about 80,000 nodes: above what collapse="auto" walks
+    x = [0.1 * i - 0.4 for i in range(10)]
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_model(model, x)
+    message = str(info.value)
+    assert "more than 50,000 nodes" in message and "collapse='auto' looks for module boxes only in graphs of up to" in message
+    assert "pass collapse='Neuron' or 'Layer' or 'MLP' to draw each of those modules as one box" in message
+    assert "far above" not in message and "hours" in message  # hours: for drawing every node, not the boxes
+    boxed = draw_model(model, x, collapse="Layer")
+    assert boxed.collapsed == "Layer" and boxed.nodes == 10 + 150 + 150 + 10 + 3
+    assert sorted(c[0] for c in boxes(parse(boxed.source)[0]).values()) == ["Layer 0", "Layer 1", "Layer 2"]
+    assert draw_model(model, x, collapse=2).nodes == boxed.nodes
+    # beyond the walk for named boxes: refused, saying why and what to do
+    monkeypatch.setattr("autograd.views.draw.BOXED_WALK", 60_000)  # below this graph's size
+    with pytest.raises(GraphTooLargeError) as info:
+        draw_model(model, x, collapse="Layer")
+    message = str(info.value)
+    assert message.startswith("this graph is too large to box: more than 60,000 nodes")
+    assert "drawing each Layer as one box means walking every one of them" in message
+    assert "max_nodes=None to box it anyway" in message
+    assert draw_model(model, x, collapse="Layer", max_nodes=None).nodes == boxed.nodes
+
+
 def test_highlight_inside_a_box_marks_the_box():
     xs = inputs()
     y1, y2 = hand_mlp(xs, make_weights([2], 3))

@@ -45,7 +45,8 @@ __all__ = ["draw_dot", "draw_model", "render", "find_renderer", "GraphTooLargeEr
            "RendererNotFoundError", "MAX_NODES"]
 
 MAX_NODES = 1000  # nodes (values, operations, boxes) drawn before draw_dot boxes modules or refuses
-COLLAPSE_WALK = 50_000  # nodes walked, at most, to find the module boxes that fit in max_nodes
+COLLAPSE_WALK = 50_000  # nodes walked, at most, by collapse="auto" looking for module boxes that fit
+BOXED_WALK = 1_000_000  # nodes walked, at most, to box a graph by the modules named in collapse= (about 2 s)
 NOT_YET = "\u2014"  # an em dash: this number has not been computed yet
 FIELDS = ("label", "data", "grad")
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -95,18 +96,21 @@ def draw_dot(root, format="svg", rankdir="LR", *, fields=FIELDS, fmt=".4f", high
       shows what flows between modules. Parameters used only inside boxes, and constants used by
       one operation inside a box, are not drawn (each box counts them). ``"auto"`` (the default)
       draws every node when the graph fits in ``max_nodes``, and otherwise boxes the finest module
-      level that fits, saying so under the picture; ``None`` never boxes.
+      level that fits, saying so under the picture; ``None`` never boxes. Boxes asked for by name
+      or depth are drawn whenever they fit in ``max_nodes``, however large the graph (it is walked,
+      up to a million nodes, a few seconds); ``"auto"`` looks for boxes in graphs of up to 50,000.
     - ``legend``: add the colour legend to the picture.
     """
     format, rankdir, fields, max_nodes = check_options(format, rankdir, fields=fields, fmt=fmt, grads=grads,
                                                        values=values, max_nodes=max_nodes, collapse=collapse,
                                                        legend=legend)
-    # boxing modules may need a longer walk; a learner's own nodes carry no modules to box
+    # boxing modules needs the whole graph walked: further when the boxes were asked for by name;
+    # a learner's own nodes carry no modules to box
     boxable = collapse is not None and max_nodes is not None and _ours(root)
-    walk = max(max_nodes, COLLAPSE_WALK) if boxable else max_nodes
+    walk = max(max_nodes, COLLAPSE_WALK if collapse == "auto" else BOXED_WALK) if boxable else max_nodes
 
     def refuse(count):
-        raise GraphTooLargeError(_too_large_early(count, walk, max_nodes, collapse))
+        raise GraphTooLargeError(_too_large_early(count, walk, max_nodes, collapse, root))
 
     roots, guests = as_roots(root, "draw_dot(root)", walk, refuse=refuse)
     size = reach(roots, walk)
@@ -404,10 +408,10 @@ def _scope_key(collapse):
     return key
 
 
-def scope_kinds(order):
-    """The scope names in a graph without their indices ('Layer 0' -> 'Layer'), innermost first."""
+def scope_kinds(nodes):
+    """The scope names of the nodes without their indices ('Layer 0' -> 'Layer'), innermost first."""
     depth = {}
-    for scope in dict.fromkeys(node._scope for node in order):
+    for scope in dict.fromkeys(node._scope for node in nodes):
         for i, part in enumerate(scope):
             kind = re.sub(r"\s+\d+$", "", part)
             if kind not in depth:
@@ -520,21 +524,45 @@ def _auto_collapse(order, roots, max_nodes):
     return kinds[-1] if kinds else None
 
 
-def _too_large_early(count, walk, max_nodes, collapse):
+def _too_large_early(count, walk, max_nodes, collapse, root):
+    """Why a graph was refused before it was walked whole, and what to do instead."""
+    stopped = "values and operations; counting stopped there"
+    part = "draw a part of it (draw_dot(some_intermediate_value))"
     if walk == max_nodes and collapse is None:
-        what = f"more than {max_nodes} nodes (values and operations; counting stopped there)"
-        return (f"this graph is too large to draw readably: {what}, above max_nodes={max_nodes}. "
-                "Instead: draw a part of it (draw_dot(some_intermediate_value)); pass collapse='auto' "
-                "or a module name to box modules (graphs made by nn); or pass max_nodes=None to draw "
-                "it anyway (layout may take minutes).")
+        return (f"this graph is too large to draw readably: more than {max_nodes} nodes ({stopped}), above "
+                f"max_nodes={max_nodes}. Instead: {part}; pass collapse='auto' or a module name to box modules "
+                "(graphs made by nn); or pass max_nodes=None to draw it anyway (layout may take minutes).")
     if walk == max_nodes:
-        return (f"this graph is too large to draw readably: more than {max_nodes} nodes (values and operations; "
-                f"counting stopped there), above max_nodes={max_nodes}. Instead: draw a part of it "
-                "(draw_dot(some_intermediate_value)), or pass max_nodes=None to draw it anyway (layout may take "
+        return (f"this graph is too large to draw readably: more than {max_nodes} nodes ({stopped}), above "
+                f"max_nodes={max_nodes}. Instead: {part}, or pass max_nodes=None to draw it anyway (layout may take "
                 "minutes).")
-    return (f"this graph is too large to draw: more than {walk} nodes (values and operations; counting "
-            f"stopped there), far above max_nodes={max_nodes}. Instead: draw a part of it "
-            "(draw_dot(some_intermediate_value)), or pass max_nodes=None to draw it anyway (layout may take hours).")
+    if collapse != "auto":
+        boxes = f"each {collapse} as one box" if isinstance(collapse, str) else f"modules boxed to depth {collapse}"
+        return (f"this graph is too large to box: more than {walk:,} nodes ({stopped}), and drawing {boxes} means "
+                f"walking every one of them. Instead: {part}; or pass max_nodes=None to box it anyway (the walk takes "
+                "a few seconds per million nodes, and the boxed picture may still be large).")
+    kinds = _kinds_within(root, walk)
+    if not kinds:
+        return (f"this graph is too large to draw: more than {walk:,} nodes ({stopped}), far above "
+                f"max_nodes={max_nodes}, and it has no modules to box. Instead: {part}, or pass max_nodes=None to "
+                "draw it anyway (layout may take hours).")
+    names = " or ".join(repr(k) for k in kinds)
+    return (f"this graph is too large to draw readably: more than {walk:,} nodes ({stopped}), and collapse='auto' "
+            f"looks for module boxes only in graphs of up to {walk:,}. Instead: {part}; pass collapse={names} to "
+            "draw each of those modules as one box (that walks the whole graph, and draws it if the boxes fit in "
+            "max_nodes); or pass max_nodes=None, collapse=None to draw every node (layout may take hours).")
+
+
+def _kinds_within(root, limit):
+    """The scope names (without indices) of the first ``limit`` nodes a walk from ``root`` meets."""
+    roots = [root] if isinstance(root, Value) else list(root)
+    seen, stack = dict.fromkeys(roots, True), list(roots)
+    while stack and len(seen) <= limit:
+        for p in stack.pop()._prev:
+            if p not in seen:
+                seen[p] = True
+                stack.append(p)
+    return scope_kinds(seen)
 
 
 def _too_large(order, plan, size, max_nodes, collapse):
