@@ -251,8 +251,9 @@ class GPT(Floatable):
         if isinstance(token, bool) or not isinstance(token, numbers.Integral) or not 0 <= token < self.vocab_size:
             raise ValueError(f"{self.name}: token ids are ints in 0..{self.vocab_size - 1}, got {token!r}")
         position = len(cache)
-        with scope("Embedding"):  # the input of the blocks: token + position, normalised
-            x = self.norm([t + p for t, p in zip(self.wte(token), self.wpe(position))])
+        with scope("Embedding"):  # the input of the blocks: token + position
+            x = [t + p for t, p in zip(self.wte(token), self.wpe(position))]
+        x = self.norm(x)
         for block in self.blocks:
             x = block(x, cache)
         return self.lm_head(x)

@@ -104,6 +104,40 @@ def test_a_module_called_on_two_inputs_gives_two_boxes():
     assert shared == []
 
 
+def embed_and_norm(tables, row, position):
+    """An embedding lookup added to a position's (nothing but weights in it), then a norm: the
+    shape of a GPT's input, written with scopes."""
+    tok, pos = tables
+    with scope("Embedding"):
+        x = [t + p for t, p in zip(tok[row], pos[position])]
+    with scope("Norm"):
+        scale = Value.sum([xi * xi for xi in x]) ** -0.5
+        return [xi * scale for xi in x]
+
+
+def test_a_module_fed_by_nothing_but_its_weights_is_one_box_per_call():
+    tables = [[[Parameter(0.1 * i + 0.01 * j + k) for j in range(4)] for i in range(3)] for k in (0, 1)]
+    one = embed_and_norm(tables, 1, 0)
+    nodes, _ = parse(draw_dot(one, collapse="Embedding").source)
+    found = boxes(nodes)
+    assert [c[0] for c in found.values()] == ["Embedding"] and list(found.values())[0][1] == "4 ops, 8 parameters"
+    assert sorted(c[0] for c in boxes(parse(draw_dot(one, collapse=1).source)[0]).values()) == ["Embedding", "Norm"]
+    # two positions read the same token: two calls, told apart by the norms they feed
+    two = embed_and_norm(tables, 1, 0) + embed_and_norm(tables, 1, 1)
+    nodes, _ = parse(draw_dot(two, collapse="Embedding").source)
+    assert sorted(c[0] for c in boxes(nodes).values()) == ["Embedding", "Embedding (call 2)"]
+
+
+def test_an_elementwise_module_after_a_layer_is_one_box_and_plain_number_inputs_link_a_layer():
+    module = nn_or_skip()
+    model = module.Sequential(module.Layer(2, 4, "relu", seed=0), module.Dropout(0.01, seed=1),
+                              module.Layer(4, 1, "linear", seed=2))
+    out = model([1.0, -2.0])  # plain numbers: constants, each used by every neuron of the first layer
+    for collapse, expected in (("Dropout", ["Dropout 1"]), (2, ["Dropout 1", "Layer 0", "Layer 2"]),
+                               ("Layer", ["Layer 0", "Layer 2"])):
+        assert sorted(c[0] for c in boxes(parse(draw_dot(out, collapse=collapse).source)[0]).values()) == expected
+
+
 def test_collapse_names_that_match_nothing_list_the_scopes_found():
     y1, y2 = hand_mlp(inputs(), make_weights([2, 2], 3))
     with pytest.raises(ValueError, match=r"matches no scope.*'Neuron', 'Layer', 'MLP'"):

@@ -25,7 +25,9 @@ def boxes(drawing):
 
 def test_one_position_is_drawn_as_a_box_per_part(model):
     drawing = draw_position(model, "em")
-    assert boxes(drawing) == ["Embedding", "Block 0", "lm_head"]
+    assert boxes(drawing) == ["Embedding", "norm", "Block 0", "lm_head"]
+    # the 16 additions token + position are one box, though no input links them but their weights
+    assert "16 ops, 32 parameters" in drawing.source
     source = drawing.source
     assert all(f"logit[{c}]" in source for c in "az.")
     # the two earlier positions' keys and values enter the block as inputs
@@ -108,7 +110,7 @@ def test_stepping_through_a_softmax_backward_gives_backwards_gradients():
 def test_a_deeper_model_names_each_layers_cache_and_draws_any_layers_head():
     deep = GPT(CharTokenizer("abc"), n_layer=2, n_embd=4, n_head=2, block_size=6, seed=0)
     drawing = draw_position(deep, "ab")
-    assert boxes(drawing) == ["Embedding", "Block 0", "Block 1", "lm_head"]
+    assert boxes(drawing) == ["Embedding", "norm", "Block 0", "Block 1", "lm_head"]
     assert "<B>L1.k0[0]</B>" in drawing.source and "<B>L0.v1[3]</B>" in drawing.source
     outputs, weights = head_graph(deep, "ab", layer=1, head=1)
     assert [w.data for w in weights] == attention_weights(deep, "ab", layer=1)[1][2]

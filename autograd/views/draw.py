@@ -94,7 +94,9 @@ def draw_dot(root, format="svg", rankdir="LR", *, fields=FIELDS, fmt=".4f", high
       called that (``"Layer"`` matches "Layer 0", "Layer 1"...); an int ``k`` boxes by the first
       ``k`` scope names. Values that leave a box are drawn, with their numbers, so the picture
       shows what flows between modules. Parameters used only inside boxes, and constants used by
-      one operation inside a box, are not drawn (each box counts them). ``"auto"`` (the default)
+      one operation inside a box, are not drawn (each box counts them). A module called twice
+      gives two boxes ("Layer 0 (call 2)"), told apart by what feeds each call (see `_calls`).
+      ``"auto"`` (the default)
       draws every node when the graph fits in ``max_nodes``, and otherwise boxes the finest module
       level that fits, saying so under the picture; ``None`` never boxes. Boxes asked for by name
       or depth are drawn whenever they fit in ``max_nodes``, however large the graph (it is walked,
@@ -424,46 +426,13 @@ def _plan(order, roots, collapse):
     if collapse is None:
         return plan
     key_of = _scope_key(collapse)
-    keys = {}
-    link = {}  # union-find over grouped operation results: one box per connected piece
-    for node in order:
-        if node._prev:
-            k = key_of(node._scope)
-            if k is not None:
-                keys[node] = k
-                link[node] = node
+    keys = {node: k for node in order if node._prev and (k := key_of(node._scope)) is not None}
     if not keys:
         kinds = scope_kinds(order)
         found = f"its scopes are: {', '.join(map(repr, kinds))}" if kinds else (
             "it has no scope tags (values made inside `with autograd.scope(name):`, or by nn modules, carry them)")
         raise ValueError(f"collapse={collapse!r} matches no scope in this graph; {found}")
-
-    def find(n):
-        while link[n] is not n:
-            link[n] = link[link[n]]
-            n = link[n]
-        return n
-
-    def join(a, b):
-        a, b = find(a), find(b)
-        if a is not b:
-            link[a] = b
-
-    # Nodes of one key are one box when linked by an edge or fed by the same value (the neurons of
-    # a layer share their inputs); a module called on two unrelated inputs gives two boxes.
-    consumers = {}
-    fed = {}
-    for node in order:
-        for p in node._prev:
-            consumers.setdefault(p, []).append(node)
-        k = keys.get(node)
-        if k is None:
-            continue
-        for p in node._prev:
-            if keys.get(p) == k:
-                join(node, p)
-            elif not isinstance(p, (Parameter, Constant)):
-                join(node, fed.setdefault((p, k), node))
+    find, consumers = _calls(order, keys)
     box_at = {}
     seen_keys = {}
     for node in order:
@@ -508,6 +477,82 @@ def _plan(order, roots, collapse):
             if plan.box_of.get(p) != b and not plan.hidden(p):
                 box.inputs[p] = True
     return plan
+
+
+def _calls(order, keys):
+    """Which module call each boxed node belongs to: ``find(node)`` names its call, and the nodes of
+    one call are one box. Returns ``find`` and ``{node: [the nodes using it]}``.
+
+    The scope tags say which module made a node, not which call of it, so the calls are read from
+    the graph. Nodes of one module are one call when linked by an edge, or fed by the same value or
+    the same call of another module (the neurons of a layer share their inputs; an elementwise
+    module such as Dropout is fed by one call of the layer before it). A part of a module fed by
+    nothing but its weights and the numbers of its formula (an embedding lookup added to another:
+    ``wte[t] + wpe[p]``) has no input to tell its call by: it joins the parts that feed the same value
+    or the same call. A module called on two unrelated inputs gives two calls. Nodes outside every
+    box are grouped the same way, by their scope cut to the boxes' depth, so that "the same call of
+    another module" compares modules of one level (a layer, not each of its neurons). Weights are shared by every call, so they link
+    nothing; a number used by several nodes is data flowing in, and links them like any value.
+    """
+    depth = max(len(k) for k in keys.values())
+    group = {}  # node -> (True, box key) or (False, its scope cut to the boxes' depth): what it is a call of
+    for node in order:
+        if node._prev:
+            k = keys.get(node)
+            if k is not None:
+                group[node] = (True, k)
+            elif node._scope:
+                group[node] = (False, node._scope[:depth])
+    link = {node: node for node in group}
+    consumers = {}
+    for node in order:
+        for p in node._prev:
+            consumers.setdefault(p, []).append(node)
+
+    def find(n):
+        while link[n] is not n:
+            link[n] = link[link[n]]
+            n = link[n]
+        return n
+
+    def join(a, b):
+        a, b = find(a), find(b)
+        if a is b:
+            return False
+        link[a] = b
+        return True
+
+    def call(n):  # a node's call, or the node itself outside every module
+        return find(n) if n in group else n
+
+    def anchors(p):  # an input that tells a call apart: not a weight, not a number used once
+        return not isinstance(p, Parameter) and not (isinstance(p, Constant) and len(consumers.get(p, ())) < 2)
+
+    members = [node for node in order if node in group]
+    changed = True
+    while changed:  # joining calls can make two nodes fed by "the same call": repeat until nothing joins
+        changed = False
+        fed = {}
+        for node in members:
+            g = group[node]
+            for p in node._prev:
+                if isinstance(p, Parameter):
+                    continue
+                if group.get(p) == g:
+                    changed |= join(node, p)
+                else:
+                    changed |= join(node, fed.setdefault((call(p), g), node))
+        anchored = {find(node) for node in members
+                    if any(anchors(p) and group.get(p) != group[node] for p in node._prev)}
+        feeding = {}
+        for node in members:
+            if find(node) in anchored:
+                continue
+            g = group[node]
+            for c in consumers.get(node, ()):
+                if group.get(c) != g:
+                    changed |= join(node, feeding.setdefault((call(c), g), node))
+    return find, consumers
 
 
 def _auto_collapse(order, roots, max_nodes):
