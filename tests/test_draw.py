@@ -133,6 +133,13 @@ def test_value_boxes_show_label_data_and_grad_in_the_requested_format():
         (dict(format=3), "format=3"),
         (dict(rankdir=None), "rankdir=None"),
         (dict(highlight=3), "highlight= takes a Value or a list"),
+        (dict(highlight="a"), "highlight= takes a Value or a list of them, got a str"),
+        (dict(fields=None), "fields=None: give one or more of ('label', 'data', 'grad'), such as fields=('label', 'grad')"),
+        (dict(fields=3), "fields=3: give one or more of"),
+        (dict(fields=b"data"), "fields=b'data': give one or more of"),
+        (dict(fields=[1, 2]), "fields=(1, 2): give one or more of"),
+        (dict(format=10**400), "format=100000000000000000000000000000000000000000000000000000000..."),
+        (dict(collapse=10**400), "collapse=100000000000000000000000000000000000000000000000000000000..."),
     ],
 )
 def test_bad_options_are_refused_with_the_option_named(option, message):
@@ -147,6 +154,15 @@ def test_numbers_that_are_not_numbers_are_refused_with_the_node_named():
         draw_dot(L, grads={v["b"]: "text"})
     with pytest.raises(TypeError, match=re.escape("values['a'] is a bool")):
         draw_dot(L, values={v["a"]: True})
+    with pytest.raises(OverflowError, match=re.escape("grads= maps nodes to numbers, but grads['a'] is an int of 401 "
+                                                      "digits, too large to show as a float")):
+        draw_dot(L, grads={v["a"]: 10**400})
+    with pytest.raises(OverflowError, match=re.escape("values['b'] is an int of 401 digits")):
+        draw_dot(L, values={v["b"]: -(10**400)})
+    with pytest.raises(TypeError, match=re.escape("grads= maps nodes (Values) to numbers, but one key is a str: 'a'; "
+                                                  "use the Value itself, not its label")):
+        draw_dot(L, grads={"a": 1.0})
+    assert "grad 1e+300" in draw_dot(L, grads={v["a"]: 10**300}, fmt=".0e").source  # a big int that is a float
     shown = by_label(parse(draw_dot(L, grads={v["a"]: None, v["b"]: Value(2.5)}).source)[0])
     assert shown["a"][1][2] == f"grad {NOT_YET}" and shown["b"][1][2] == "grad 2.5000"  # None: not computed
 

@@ -350,6 +350,16 @@ def test_bad_input_is_named():
         backward_steps(Value(1.0)).frame("0")
     with pytest.raises(ValueError, match="digits"):
         backward_steps(Value(1.0), digits=0)
+    with pytest.raises(ValueError, match=r"digits=18: give the significant digits to show, an int from 1 to 17"):
+        forward_steps(Value(1.0), digits=18)
+    with pytest.raises(OverflowError, match=r"backward_steps\(grad\)'s seed is an int of about 401 digits"):
+        backward_steps(Value(1.0), grad=10**400)
+    steps = backward_steps(Value(1.0))
+    with pytest.raises(IndexError, match=r"step 10+\.\.\. is out of range: there are 1 steps"):
+        steps.frame(10**400)
+    with pytest.raises(TypeError, match=r"steps\[i\] takes a step number \(an int\) or a slice, got str: '0'"):
+        steps["0"]
+    assert steps[0] is steps[-1] and steps[:1] == [steps[0]]
     x = Value(0.0, "x")
     y = x.sqrt()
     with pytest.raises(ZeroDivisionError) as ours:

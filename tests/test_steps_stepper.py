@@ -134,6 +134,18 @@ def test_bad_arguments_are_named_before_recording():
         Stepper(L, colour="red")
     with pytest.raises(TypeError, match=r"Stepper\(forward=1\)"):
         Stepper(L, forward=1)
+    with pytest.raises(ValueError, match=r"Stepper\(interval=2147483648\): .* an int from 1 to 2147483647"):
+        Stepper(L, interval=2**31)  # a browser would play it at full speed
+
+
+@pytest.mark.parametrize("bad", ["x", "3", float("nan"), float("inf"), 2.5, None, True, [1]])
+def test_go_takes_a_step_number_and_names_what_it_got(stepper, bad):
+    stepper.go(2)
+    with pytest.raises(TypeError, match=r"go\(i\) takes a step number \(an int from 0 to 7\), got "):
+        stepper.go(bad)
+    assert stepper.index == 2  # nothing moved
+    stepper.go(10**400)  # a huge int is a step past the end: the last one
+    assert stepper.index == 7
 
 
 def test_a_graph_too_large_is_refused_before_recording():

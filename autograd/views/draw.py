@@ -238,19 +238,19 @@ def _inputs(x):
 def _check_rankdir(rankdir):
     r = rankdir.upper() if isinstance(rankdir, str) else rankdir
     if r not in RANKDIRS:
-        raise ValueError(f"rankdir={rankdir!r}: choose one of {', '.join(RANKDIRS)}")
+        raise ValueError(f"rankdir={short(rankdir)}: choose one of {', '.join(RANKDIRS)}")
     return r
 
 
 def _check_format(format):
     if not isinstance(format, str) or not format.strip():
-        raise TypeError(f"format={format!r}: give an output format such as 'svg' or 'png'")
+        raise TypeError(f"format={short(format)}: give an output format such as 'svg' or 'png'")
     return format.strip().lower().lstrip(".")
 
 
 def _check_legend(legend):
     if not isinstance(legend, bool):
-        raise TypeError(f"legend={legend!r}: give True or False")
+        raise TypeError(f"legend={short(legend)}: give True or False")
 
 
 def _check_numbers(numbers_of, name):
@@ -260,20 +260,35 @@ def _check_numbers(numbers_of, name):
     if not isinstance(numbers_of, Mapping):
         raise TypeError(f"{name}= takes a dict {{node: number}}, got a {type(numbers_of).__name__}: {short(numbers_of)}")
     for node, x in numbers_of.items():
-        if x is None or isinstance(x, Value) or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        if not is_node(node):
+            raise TypeError(f"{name}= maps nodes (Values) to numbers, but one key is a {type(node).__name__}: "
+                            f"{short(node)}; use the Value itself, not its label")
+        label = getattr(node, "label", "")
+        who = f"{name}[{short(label)}]" if label else f"{name}[{short(node)}]"
+        if x is None or isinstance(x, Value):
             continue
-        who = f"{name}[{node.label!r}]" if getattr(node, "label", "") else f"{name}[{short(node)}]"
-        raise TypeError(f"{name}= maps nodes to numbers, but {who} is a {type(x).__name__}: {short(x)}")
+        if not isinstance(x, numbers.Real) or isinstance(x, bool):
+            raise TypeError(f"{name}= maps nodes to numbers, but {who} is a {type(x).__name__}: {short(x)}")
+        try:
+            float(x)
+        except OverflowError:
+            raise OverflowError(f"{name}= maps nodes to numbers, but {who} is an int of {len(str(abs(x)))} digits, "
+                                "too large to show as a float (|x| < 1.8e308)") from None
     return numbers_of
 
 
 def _check_fields(fields):
     if isinstance(fields, str):
         fields = (fields,)
-    fields = tuple(fields)
-    bad = [f for f in fields if f not in FIELDS]
+    try:
+        if isinstance(fields, (bytes, bytearray)):
+            raise TypeError
+        fields = tuple(fields)
+    except TypeError:
+        raise TypeError(f"fields={short(fields)}: give one or more of {FIELDS}, such as fields=('label', 'grad')") from None
+    bad = [f for f in fields if not isinstance(f, str) or f not in FIELDS]
     if bad or not fields or len(set(fields)) != len(fields):
-        raise ValueError(f"fields={fields!r}: give one or more of {FIELDS}, each once")
+        raise ValueError(f"fields={short(fields)}: give one or more of {FIELDS}, each once")
     return fields
 
 
@@ -281,14 +296,14 @@ def _check_fmt(fmt):
     try:
         format(1.0, fmt)
     except (TypeError, ValueError):
-        raise ValueError(f"fmt={fmt!r} is not a format for floats; try '.4f', '.3g' or '.2e'") from None
+        raise ValueError(f"fmt={short(fmt)} is not a format for floats; try '.4f', '.3g' or '.2e'") from None
 
 
 def _check_max_nodes(max_nodes):
     if max_nodes is None:
         return None
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, numbers.Integral) or max_nodes < 1:
-        raise ValueError(f"max_nodes={max_nodes!r}: give a positive int, or None for no limit")
+        raise ValueError(f"max_nodes={short(max_nodes)}: give a positive int, or None for no limit")
     return int(max_nodes)
 
 
@@ -303,6 +318,8 @@ def _check_highlight(highlight, plan, guests=None):
     if is_node(highlight):
         highlight = (highlight,)
     try:
+        if isinstance(highlight, (str, bytes, bytearray)):
+            raise TypeError
         highlight = tuple(highlight)
     except TypeError:
         raise TypeError(f"highlight= takes a Value or a list of them, got a {type(highlight).__name__}") from None
@@ -390,11 +407,11 @@ class _Plan:
 
 def _scope_key(collapse):
     if isinstance(collapse, bool) or not isinstance(collapse, (str, numbers.Integral)):
-        raise TypeError(f"collapse={collapse!r}: give a scope name such as 'Neuron' or 'Layer', a depth (int), or None")
+        raise TypeError(f"collapse={short(collapse)}: give a scope name such as 'Neuron' or 'Layer', a depth (int), or None")
     if isinstance(collapse, numbers.Integral):
         depth = int(collapse)
         if depth < 1:
-            raise ValueError(f"collapse={collapse!r}: a depth must be 1 or more")
+            raise ValueError(f"collapse={short(collapse)}: a depth must be 1 or more")
         return lambda s: s[:depth] if len(s) >= depth else None
     name = collapse.strip()
     if not name:
@@ -431,7 +448,7 @@ def _plan(order, roots, collapse):
         kinds = scope_kinds(order)
         found = f"its scopes are: {', '.join(map(repr, kinds))}" if kinds else (
             "it has no scope tags (values made inside `with autograd.scope(name):`, or by nn modules, carry them)")
-        raise ValueError(f"collapse={collapse!r} matches no scope in this graph; {found}")
+        raise ValueError(f"collapse={short(collapse)} matches no scope in this graph; {found}")
     find, consumers = _calls(order, keys)
     box_at = {}
     seen_keys = {}

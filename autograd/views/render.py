@@ -56,7 +56,9 @@ def find_renderer():
 
 def check_format(fmt):
     """``fmt`` lower-cased if it is one the renderer can make, else a ValueError that says why."""
-    fmt = str(fmt).lower().lstrip(".")
+    if not isinstance(fmt, str):
+        raise TypeError(f"the picture's format is 'svg' or 'png', got {type(fmt).__name__}: {str(fmt)[:40]}")
+    fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         extra = (" (PDF is not supported: graphviz-pure renders SVG and PNG; save an SVG and convert it, or "
                  f"with a system Graphviz set {ENV_VAR}=dot and call drawing.render(name, format='pdf'))")

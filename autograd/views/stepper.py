@@ -8,7 +8,9 @@ JupyterLab, Notebook, VS Code and Colab alike, and it can be driven from Python:
 """
 
 import html
+import numbers
 
+from .nodes import short
 from .steps_html import MAX_NODES, as_steps, check_draw_options, check_interval, frame_svg
 
 
@@ -107,6 +109,9 @@ class Stepper:
     # ---- moving -----------------------------------------------------------------------------------
     def go(self, i):
         """Show step ``i``, clamped to the first and last step."""
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"go(i) takes a step number (an int from 0 to {len(self.steps) - 1}), got "
+                            f"{type(i).__name__}: {short(i)}")
         self.slider.value = max(0, min(len(self.steps) - 1, int(i)))
 
     def _frame_at(self, i):

@@ -23,6 +23,7 @@ from ..value import Constant, local_grads
 from .nodes import Borrowed, GraphTooLargeError, Guest, LearnerCodeError, as_roots, describe, is_node, printable, reach, short, topological
 
 MAX_NODES = 100_000  # values recorded, at most, unless max_nodes= says otherwise
+MAX_DIGITS = 17  # significant digits a float holds: digits= shows at most these
 
 # How each op's local derivative reads, in terms of its parents ({0}, {1}) and its output ({out}).
 # Only words for the learner: the numbers always come from LOCAL, the rule backward() uses.
@@ -274,10 +275,11 @@ class Steps(Sequence):
     """
 
     def __init__(self, root, digits=6, max_nodes=MAX_NODES, what="steps"):
-        if not isinstance(digits, int) or isinstance(digits, bool) or digits < 1:
-            raise ValueError(f"digits must be a positive int, got {digits!r}")
+        if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= MAX_DIGITS:
+            raise ValueError(f"digits={short(digits)}: give the significant digits to show, an int from 1 to "
+                             f"{MAX_DIGITS} (a float holds no more)")
         if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
-            raise ValueError(f"max_nodes={max_nodes!r}: give a positive int, or None for no limit")
+            raise ValueError(f"max_nodes={short(max_nodes)}: give a positive int, or None for no limit")
 
         def refuse(count):
             raise GraphTooLargeError(
@@ -326,6 +328,8 @@ class Steps(Sequence):
         return len(self._steps)
 
     def __getitem__(self, i):
+        if isinstance(i, bool) or not isinstance(i, (int, slice)):
+            raise TypeError(f"steps[i] takes a step number (an int) or a slice, got {type(i).__name__}: {short(i)}")
         return self._steps[i]
 
     def __add__(self, other):
@@ -379,7 +383,7 @@ class Steps(Sequence):
         if isinstance(i, bool) or not isinstance(i, int):
             raise TypeError(f"frame(i) takes a step number (an int), got {type(i).__name__}: {short(i)}")
         if not -n <= i < n:
-            raise IndexError(f"step {i} is out of range: there are {n} steps (0 to {n - 1})")
+            raise IndexError(f"step {short(i)} is out of range: there are {n} steps (0 to {n - 1})")
         i %= n
         values, grads = {}, {}
         for step in self._steps[: i + 1]:
@@ -439,7 +443,7 @@ def backward_steps(root, grad=1.0, digits=6, *, max_nodes=MAX_NODES):
     """
     try:
         seed = _seed(grad)  # the seed backward() would take: a finite number, None meaning 1.0
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise type(error)(str(error).replace("backward(grad)", "backward_steps(grad)")) from None
     steps = Steps(root, digits, max_nodes, "backward_steps")
     root, names = steps.root, steps.names

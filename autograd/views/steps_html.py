@@ -21,9 +21,9 @@ def as_steps(source, forward=False, grad=1.0, digits=6, max_nodes=MAX_NODES, wha
     `Steps` unchanged. A graph of more than ``max_nodes`` nodes (values and operations, as drawn)
     is refused before anything is recorded: every step draws the whole graph."""
     if not isinstance(forward, bool):
-        raise TypeError(f"{what}(forward={forward!r}): give True or False")
+        raise TypeError(f"{what}(forward={short(forward)}): give True or False")
     if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"{what}(max_nodes={max_nodes!r}): give a positive int, or None for no limit")
+        raise ValueError(f"{what}(max_nodes={short(max_nodes)}): give a positive int, or None for no limit")
     if isinstance(source, Steps):
         if forward or grad != 1.0 or digits != source.digits:
             raise TypeError(
@@ -137,9 +137,13 @@ def check_draw_options(draw, what):
         raise
 
 
+MAX_INTERVAL = 2**31 - 1  # ms: browsers treat a longer delay as 0 and play at full speed
+
+
 def check_interval(interval, what):
-    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
-        raise ValueError(f"{what}(interval={interval!r}): the delay between frames in milliseconds, a positive int")
+    if not isinstance(interval, int) or isinstance(interval, bool) or not 1 <= interval <= MAX_INTERVAL:
+        raise ValueError(f"{what}(interval={short(interval)}): the delay between frames in milliseconds, an int from "
+                         f"1 to {MAX_INTERVAL} (about 24 days; browsers play a longer delay at full speed)")
 
 
 def steps_html(source, *, forward=False, grad=1.0, digits=6, title=None, interval=1200, max_nodes=MAX_NODES, **draw):
