@@ -237,6 +237,51 @@ def test_draw_model_collapses_automatically_when_large():
     assert sorted(c[0] for c in boxes(parse(coarse.source)[0]).values()) == ["Layer 0", "Layer 1", "Layer 2"]
 
 
+@pytest.mark.parametrize("x, error, message", [
+    ("em", TypeError, "x is text ('em'); give the token ids the model reads"),
+    (b"em", TypeError, "x must be a number or a list of numbers, got bytes"),
+    ([], ValueError, "x is empty"),
+    ([1.0, "2"], TypeError, "x must be a number or a list of numbers, but x[1] is a str: '2'"),
+    pytest.param(10**400, OverflowError, "x is an int of 401 digits, too large for a float", id="huge int"),
+    ([1.0, 10**400], OverflowError, "x[1] is an int of 401 digits"),
+    (None, TypeError, "x must be a number or a list of numbers, got NoneType"),
+])
+def test_draw_model_names_what_is_wrong_with_x(x, error, message):
+    with pytest.raises(error, match=re.escape(f"draw_model(model, x): {message}")):
+        draw_model(lambda v: v[0] * 2.0, x)
+
+
+def test_draw_model_checks_backward_and_the_output():
+    with pytest.raises(TypeError, match=re.escape("draw_model(backward='yes'): give True or False")):
+        draw_model(lambda v: v * 2.0, 1.0, backward="yes")
+    with pytest.raises(TypeError, match=re.escape("the model's output must be a Value or a list of Values (lists of "
+                                                  "lists too); got a float at out[1]: 2.0")):
+        draw_model(lambda v: [v * 2.0, 2.0], 1.0)
+    with pytest.raises(TypeError, match=r"got \[\[\]\], which holds none"):
+        draw_model(lambda v: [[]], 1.0)
+
+
+def test_draw_model_draws_a_gpt_from_its_token_ids():
+    gpt, text = pytest.importorskip("nn.gpt"), pytest.importorskip("nn.text")
+    model = gpt.GPT(text.CharTokenizer("abc"), n_embd=4, n_head=2, block_size=4, seed=0)
+    tokens = [model.tokenizer.bos, 0, 2]
+    assert draw_model(model, tokens).collapsed == 4  # the finest level that fits: heads, linear maps...
+    drawing = draw_model(model, tokens, max_nodes=200)  # ids, not numbers to differentiate: passed as they are
+    nodes, _ = parse(drawing.source)
+    named = by_label(nodes)
+    logits = model(tokens)
+    for t, row in enumerate(logits):  # a list of logits per position, each labelled with its place
+        for i, z in enumerate(row):
+            assert named[f"out[{t}][{i}]"][1][1] == f"data {z.data:.4f}"
+    assert drawing.collapsed == 2 and drawing.nodes <= 200  # one box per part of the model
+    found = sorted(c[0] for c in boxes(nodes).values())
+    assert found == ["Block 0", "Embedding", "Embedding (call 2)", "Embedding (call 3)", "lm_head",
+                     "norm", "norm (call 2)", "norm (call 3)"]
+    assert "modules to depth 2 drawn as one box" in html.unescape(drawing.graph_attr["label"])
+    with pytest.raises(ValueError, match="token ids are ints in 0..3"):  # the model's own word, about the Values
+        draw_model(model, [3, 7])
+
+
 def test_draw_model_backward_shows_gradients_without_touching_grad():
     weights = make_weights([3, 1], 2)
     model = lambda x: hand_mlp(x, weights)[0]  # noqa: E731

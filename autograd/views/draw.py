@@ -174,9 +174,12 @@ def _caption(size, collapse, max_nodes):
 def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES, **options):
     """Run ``model`` on one example ``x`` and draw the graph of its output.
 
-    ``model`` is any callable (an ``nn.MLP``, a function...). ``x`` is a number or a list of
-    numbers; each becomes an input `Value` labelled ``x`` or ``x[i]`` (`Value`s are used as they
-    are); an output without a label is labelled ``out`` (``out[i]`` for several).
+    ``model`` is any callable (an ``nn.MLP``, an ``nn.GPT``, a function...). ``x`` is a number or
+    a list of numbers; each becomes an input `Value` labelled ``x`` or ``x[i]`` (`Value`s are used
+    as they are). A list of ints that the model refuses as `Value`s (token ids: an ``nn.GPT``
+    reads ``[26, 4, 12]``) is passed to it as it is. The output is a `Value` or a list of them,
+    nested as deep as the model returns them (a GPT gives a list of logits per position); one
+    without a label is labelled ``out``, ``out[i]`` or ``out[i][j]``.
     ``collapse="auto"`` draws every value when the graph fits in ``max_nodes``, and otherwise
     boxes the finest module level that fits (neurons before layers before whole networks).
     ``backward=True`` also shows d(output)/d(node) for every node, computed without changing any
@@ -184,20 +187,28 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
     """
     if not callable(model):
         raise TypeError(f"draw_model(model, x) needs a callable model, got {type(model).__name__}")
-    inputs = _inputs(x)
-    out = model(inputs)
-    roots = _roots(out, what="the model's output")
+    if not isinstance(backward, bool):
+        raise TypeError(f"draw_model(backward={short(backward)}): give True or False")
     max_nodes = _check_max_nodes(max_nodes)
-    if isinstance(out, Value):
-        if not out.label:
-            out.label = "out"
-    else:
-        for i, r in enumerate(roots):
-            if not r.label:
-                r.label = f"out[{i}]"
+    if backward and "grads" in options:
+        raise TypeError("draw_model(): pass either backward=True or grads=, not both")
+    inputs = _inputs(x)
+    try:
+        out = model(inputs)
+    except (TypeError, ValueError, IndexError, KeyError) as error:
+        ids = _ids(x)
+        if ids is None:
+            raise
+        try:  # a model that reads ids (a GPT's tokens) takes them as they are
+            out = model(ids)
+        except Exception:
+            raise error from None  # its complaint about the Values, the way it was first called
+    roots, labels = _outputs(out)
+    for r, label in zip(roots, labels):
+        if not r.label:
+            r.label = label
+    roots = list(dict.fromkeys(roots))
     if backward:
-        if "grads" in options:
-            raise TypeError("draw_model(): pass either backward=True or grads=, not both")
         if len(roots) != 1:
             raise ValueError(
                 f"backward=True needs a model with one output, got {len(roots)}; draw without it, "
@@ -205,34 +216,82 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
             )
         order = _order(roots)
         options["grads"] = dict(zip(order, gradients(roots[0], order)))
-    return draw_dot(out if isinstance(out, Value) else roots, collapse=collapse, max_nodes=max_nodes, **options)
+    return draw_dot(roots[0] if len(roots) == 1 else roots, collapse=collapse, max_nodes=max_nodes, **options)
 
 
 # ---- checking the arguments -------------------------------------------------------------------------
-def _roots(root, what):
-    if isinstance(root, Value):
-        return [root]
-    try:
-        roots = list(root)
-    except TypeError:
-        raise TypeError(f"{what} must be a Value or a list of Values, got {type(root).__name__}") from None
-    if not roots or not all(isinstance(r, Value) for r in roots):
-        bad = next((r for r in roots if not isinstance(r, Value)), None)
-        got = "an empty list" if not roots else f"a {type(bad).__name__} in the list"
-        raise TypeError(f"{what} must be a Value or a list of Values, got {got}")
-    return list(dict.fromkeys(roots))
+def _outputs(out):
+    """A model's outputs as a flat list of Values, each with the label it gets if it has none:
+    ``out``, ``out[i]``, ``out[i][j]``... (a list of lists, as a GPT returns, is walked through)."""
+    what = "draw_model(): the model's output must be a Value or a list of Values (lists of lists too)"
+    roots, labels, stack = [], [], [(out, "out", 0)]
+    while stack:
+        item, label, depth = stack.pop()
+        if isinstance(item, Value):
+            roots.append(item)
+            labels.append(label)
+            continue
+        items = None
+        if not isinstance(item, (str, bytes)) and depth <= 20:
+            try:
+                items = list(item)
+            except TypeError:
+                pass
+        if items is None:
+            at = "" if depth == 0 else f" at {label}"
+            raise TypeError(f"{what}; got a {type(item).__name__}{at}: {short(item)}")
+        stack.extend((v, f"{label}[{i}]", depth + 1) for i, v in reversed(list(enumerate(items))))
+    if not roots:
+        raise TypeError(f"{what}; got {short(out)}, which holds none")
+    return roots, labels
 
 
 def _inputs(x):
+    """``x`` as the model's input: a number or a list of numbers, each an input Value."""
     if isinstance(x, Value):
         return x
+    where = "draw_model(model, x)"
+    if isinstance(x, str):
+        raise TypeError(f"{where}: x is text ({short(x)}); give the token ids the model reads (for an nn.GPT: "
+                        "[model.tokenizer.bos, *model.tokenizer.encode(text)]), or draw one position of a GPT with "
+                        "nn.gpt_views.draw_position(model, text)")
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return Value(float(x), label="x")
+        return Value(_float(x, "x"), label="x")
     try:
+        if isinstance(x, (bytes, bytearray, Mapping)):
+            raise TypeError
         items = list(x)
     except TypeError:
-        raise TypeError(f"draw_model(model, x): x must be a number or a list of numbers, got {type(x).__name__}") from None
-    return [v if isinstance(v, Value) else Value(v, label=f"x[{i}]") for i, v in enumerate(items)]
+        raise TypeError(f"{where}: x must be a number or a list of numbers, got {type(x).__name__}: {short(x)}") from None
+    if not items:
+        raise ValueError(f"{where}: x is empty; give the example to run, a number or a list of numbers")
+    made = []
+    for i, v in enumerate(items):
+        if isinstance(v, Value):
+            made.append(v)
+        elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+            made.append(Value(_float(v, f"x[{i}]"), label=f"x[{i}]"))
+        else:
+            raise TypeError(f"{where}: x must be a number or a list of numbers, but x[{i}] is a "
+                            f"{type(v).__name__}: {short(v)}")
+    return made
+
+
+def _float(v, name):
+    try:
+        return float(v)
+    except OverflowError:
+        raise OverflowError(f"draw_model(model, x): {name} is an int of {len(str(abs(v)))} digits, too large for "
+                            "a float (|x| < 1.8e308)") from None
+
+
+def _ids(x):
+    """``x`` as token ids (an int, or a list of ints), or None when it is anything else."""
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return x
+    if isinstance(x, (list, tuple)) and x and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in x):
+        return list(x)
+    return None
 
 
 def _check_rankdir(rankdir):
@@ -573,17 +632,28 @@ def _calls(order, keys):
 
 
 def _auto_collapse(order, roots, max_nodes):
-    """None when everything fits, else the finest scope name whose boxes fit (or the coarsest)."""
+    """None when everything fits, else the finest boxes that fit: from the deepest scope level up,
+    each module name found at a level, then every module at that level together (a depth), so a
+    model whose parts differ (a GPT: embedding, norm, blocks, head) is boxed part by part. The
+    coarsest is returned when nothing fits (the caller then says so)."""
     if max_nodes is None or _plan(order, roots, None).size() <= max_nodes:
         return None
-    kinds = scope_kinds(order)
-    for kind in kinds:
+    levels = {}
+    for scope in dict.fromkeys(node._scope for node in order):
+        for depth, part in enumerate(scope, 1):
+            levels.setdefault(depth, {})[re.sub(r"\s+\d+$", "", part)] = True
+    candidates = []
+    for depth in sorted(levels, reverse=True):
+        candidates += [name for name in levels[depth] if name not in candidates]
+        if len(levels[depth]) > 1:
+            candidates.append(depth)
+    for collapse in candidates:
         try:
-            if _plan(order, roots, kind).size() <= max_nodes:
-                return kind
+            if _plan(order, roots, collapse).size() <= max_nodes:
+                return collapse
         except ValueError:  # the name is only on leaves: nothing to box
             continue
-    return kinds[-1] if kinds else None
+    return candidates[-1] if candidates else None
 
 
 def _too_large_early(count, walk, max_nodes, collapse, root):
