@@ -360,6 +360,12 @@ def test_bad_input_is_named():
     with pytest.raises(TypeError, match=r"steps\[i\] takes a step number \(an int\) or a slice, got str: '0'"):
         steps["0"]
     assert steps[0] is steps[-1] and steps[:1] == [steps[0]]
+    for i in (1, -2, 10**400):
+        with pytest.raises(IndexError, match=r"step (1|-2|10{56}\.\.\.) is out of range: there are 1 steps \(0 to 0\)$"):
+            steps[i]
+    assert list(steps) == [steps[0]]  # iterating ends at the IndexError, as for any sequence
+    np = pytest.importorskip("numpy")
+    assert steps[np.int64(0)] is steps[0] and steps.frame(np.int64(-1)).step is steps[0]  # NumPy's ints are ints
     x = Value(0.0, "x")
     y = x.sqrt()
     with pytest.raises(ZeroDivisionError) as ours:

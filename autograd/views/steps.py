@@ -16,6 +16,7 @@ A step holds its node, its numbers and the shared names, never the list it belon
 make no reference cycles: a dropped graph and its steps are freed at once.
 """
 
+import numbers
 from collections.abc import Sequence
 
 from ..graph import _backward_error, _seed
@@ -328,9 +329,14 @@ class Steps(Sequence):
         return len(self._steps)
 
     def __getitem__(self, i):
-        if isinstance(i, bool) or not isinstance(i, (int, slice)):
+        if isinstance(i, slice):
+            return self._steps[i]
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
             raise TypeError(f"steps[i] takes a step number (an int) or a slice, got {type(i).__name__}: {short(i)}")
-        return self._steps[i]
+        n = len(self._steps)
+        if not -n <= i < n:
+            raise IndexError(f"step {short(i)} is out of range: there are {n} steps (0 to {n - 1})")
+        return self._steps[int(i)]
 
     def __add__(self, other):
         """Forward steps followed by backward steps of the same root, as one list."""
@@ -380,11 +386,11 @@ class Steps(Sequence):
     def frame(self, i):
         """The `Frame` of step ``i`` (negative counts from the end), replayed from the first step."""
         n = len(self)
-        if isinstance(i, bool) or not isinstance(i, int):
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
             raise TypeError(f"frame(i) takes a step number (an int), got {type(i).__name__}: {short(i)}")
         if not -n <= i < n:
             raise IndexError(f"step {short(i)} is out of range: there are {n} steps (0 to {n - 1})")
-        i %= n
+        i = int(i) % n
         values, grads = {}, {}
         for step in self._steps[: i + 1]:
             values = _advance(step, values, grads)
