@@ -278,8 +278,10 @@ def test_draw_model_draws_a_gpt_from_its_token_ids():
     assert found == ["Block 0", "Embedding", "Embedding (call 2)", "Embedding (call 3)", "lm_head",
                      "norm", "norm (call 2)", "norm (call 3)"]
     assert "modules to depth 2 drawn as one box" in html.unescape(drawing.graph_attr["label"])
-    with pytest.raises(ValueError, match="token ids are ints in 0..3"):  # the model's own word, about the Values
+    with pytest.raises(ValueError, match="token ids are ints in 0..3, got 7$"):  # the model's own word, about x
         draw_model(model, [3, 7])
+    with pytest.raises(ValueError, match="Layer 0 takes 2 inputs, got 3"):  # a model that reads numbers
+        draw_model(nn_or_skip().MLP(2, [1], seed=0), [1, 2, 3])
 
 
 def test_draw_model_backward_shows_gradients_without_touching_grad():

@@ -201,8 +201,10 @@ def draw_model(model, x, *, collapse="auto", backward=False, max_nodes=MAX_NODES
             raise
         try:  # a model that reads ids (a GPT's tokens) takes them as they are
             out = model(ids)
-        except Exception:
-            raise error from None  # its complaint about the Values, the way it was first called
+        except Exception as refused:
+            # refused as ids too: the same kind of complaint is about what the user gave (a token id out
+            # of range), not about the Values made of it; another kind, the first complaint stands
+            raise (refused if type(refused) is type(error) else error) from None
     roots, labels = _outputs(out)
     for r, label in zip(roots, labels):
         if not r.label:
