@@ -5,6 +5,8 @@ The graphs are `autograd.draw_dot` drawings of the model's own computation (the 
 and the same weights), so a picture can never disagree with what training backpropagates through.
 """
 
+import numbers
+
 from autograd import Value, draw_dot
 
 from .gpt import GPT, attend
@@ -14,26 +16,45 @@ def _tokens(model, text):
     """``text`` as the token ids the model reads: BOS and then the text's characters (a string),
     or a list of token ids as it is."""
     if not isinstance(model, GPT):
-        raise TypeError(f"expected a GPT, got {type(model).__name__}")
+        raise TypeError(f"expected an nn.GPT, got {type(model).__name__}: {_short(model)}")
     if isinstance(text, str):
         if model.tokenizer is None:
             raise TypeError("this model has no tokenizer: give a list of token ids")
         tokens = [model.tokenizer.bos, *model.tokenizer.encode(text)]
+        read = f" (BOS and the {len(text)} characters of the text)"
     else:
-        tokens = list(text)
+        tokens = None
+        if not isinstance(text, (bytes, bytearray)):
+            try:
+                tokens = list(text)
+            except TypeError:
+                pass
+        if tokens is None:
+            raise TypeError(f"text must be a str (read after BOS) or a list of token ids, got {type(text).__name__}: "
+                            f"{_short(text)}")
+        read = ""
     if not tokens:
         raise ValueError("give at least one token to read")
     if len(tokens) > model.block_size:
-        raise ValueError(f"{len(tokens)} tokens do not fit in block_size={model.block_size}")
+        most = "characters" if isinstance(text, str) else "tokens"
+        limit = model.block_size - 1 if isinstance(text, str) else model.block_size
+        raise ValueError(f"{len(tokens)} tokens{read} do not fit in block_size={model.block_size}: give at most "
+                         f"{limit} {most}")
     return tokens
 
 
 def _position(tokens, position):
     if position is None:
         return len(tokens) - 1
-    if isinstance(position, bool) or not isinstance(position, int) or not -len(tokens) <= position < len(tokens):
-        raise ValueError(f"position must index the {len(tokens)} tokens read, got {position!r}")
-    return position % len(tokens)
+    if isinstance(position, bool) or not isinstance(position, numbers.Integral) or not -len(tokens) <= position < len(tokens):
+        raise ValueError(f"position must index the {len(tokens)} tokens read (0 to {len(tokens) - 1}, or -1 for the "
+                         f"last), got {_short(position)}")
+    return int(position) % len(tokens)
+
+
+def _short(x, limit=60):
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _symbol(model, token):

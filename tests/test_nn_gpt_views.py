@@ -45,8 +45,18 @@ def test_the_position_graph_computes_what_the_model_computes(model):
     assert [z.data for z in first] == [z.data for z in expected[:0] or model([26])[0]]
     with pytest.raises(ValueError, match="position must index the 4 tokens"):
         position_graph(model, "emm", position=4)
-    with pytest.raises(ValueError, match="do not fit in block_size=16"):
+    with pytest.raises(ValueError, match=r"17 tokens \(BOS and the 16 characters of the text\) do not fit in "
+                                         r"block_size=16: give at most 15 characters"):
         position_graph(model, "a" * 16)
+    with pytest.raises(ValueError, match=r"17 tokens do not fit in block_size=16: give at most 16 tokens"):
+        position_graph(model, [0] * 17)
+    for text in (5, b"em", None):
+        with pytest.raises(TypeError, match=r"text must be a str \(read after BOS\) or a list of token ids, got"):
+            draw_position(model, text)
+    with pytest.raises(TypeError, match="expected an nn.GPT, got str: 'emm'"):
+        draw_position("emm", model)
+    np = pytest.importorskip("numpy")
+    assert [z.data for z in position_graph(model, "emm", position=np.int64(-1))] == [z.data for z in logits]
 
 
 def test_one_head_is_drawn_node_by_node_from_the_models_numbers(model):
