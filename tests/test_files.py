@@ -3,6 +3,7 @@ was (a full disk, text that cannot be encoded, Ctrl-C), names the user's path an
 
 import errno
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -193,3 +194,18 @@ def test_drawing_save_of_the_dot_source_keeps_graphvizs_file_names(tmp_path, mon
     (tmp_path / "kept.gv").write_text("old")
     assert drawing.save("kept.gv", directory=".", skip_existing=True) == os.path.join(".", "kept.gv")
     assert (tmp_path / "kept.gv").read_text() == "old"
+
+
+def test_a_file_name_that_is_not_a_path_is_named_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    drawing = draw_dot(small())
+    for call, message in [
+        (lambda: drawing.save(123), "filename=123: give a file name (str or Path), such as 'graph.svg'"),
+        (lambda: drawing.render(123), "filename=123: give a file name"),
+        (lambda: drawing.save("g.svg", directory=5), "directory=5: give a folder name (str or Path)"),
+        (lambda: save_steps(small(), 123), "save_steps(path=123): give a file name (str or Path)"),
+    ]:
+        with pytest.raises(TypeError, match=re.escape(message)):
+            call()
+    assert files_in(tmp_path) == []
+    assert drawing.save(b"bytes.gv") == "bytes.gv" and (tmp_path / "bytes.gv").read_text() == drawing.source

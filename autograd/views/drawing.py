@@ -17,6 +17,7 @@ import graphviz
 from graphviz.backend import dot_command, rendering
 
 from ..files import write_atomic
+from .nodes import short
 from .render import FORMATS, check_format, find_renderer, render, run
 
 OTHER_PICTURES = ("pdf", "ps", "eps", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp")  # save() refuses
@@ -54,6 +55,12 @@ class Drawing(graphviz.Digraph):
 
         Every file is written whole or not at all (`autograd.files.write_atomic`): a failed save
         leaves the old file as it was."""
+        for name, value, such in (("filename", filename, "'graph.svg'"), ("directory", directory, "'pictures'")):
+            if value is not None and not isinstance(value, (str, bytes, os.PathLike)):
+                raise TypeError(f"{name}={short(value)}: give a {'file' if name == 'filename' else 'folder'} name "
+                                f"(str or Path), such as {such}")
+        filename = None if filename is None else os.fsdecode(filename)
+        directory = None if directory is None else os.fsdecode(directory)
         if filename is not None:
             path = Path(filename) if directory is None else Path(directory, filename)
             suffix = path.suffix.lower().lstrip(".")
