@@ -10,6 +10,7 @@ import numbers
 from autograd import Value, draw_dot
 
 from .gpt import GPT, attend
+from .module import _short
 
 
 def _tokens(model, text):
@@ -50,11 +51,6 @@ def _position(tokens, position):
         raise ValueError(f"position must index the {len(tokens)} tokens read (0 to {len(tokens) - 1}, or -1 for the "
                          f"last), got {_short(position)}")
     return int(position) % len(tokens)
-
-
-def _short(x, limit=60):
-    text = repr(x)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _symbol(model, token):
