@@ -29,6 +29,7 @@ from .losses import _largest as _shift  # the largest logit: the operation max_s
 from .losses import max_shift  # noqa: F401 (softmax's shift, defined once with cross_entropy's)
 from .losses import _log as log
 from .losses import _relu as relu
+from .checks import flag, short as _short
 from .module import Module, _check_size, register, rng_from
 
 
@@ -86,11 +87,6 @@ def _logits(logits, who):
     if not isinstance(logits, (list, tuple)) or not logits:
         raise TypeError(f"{who} takes a non-empty list of logits (numbers or Values), got {_short(logits)}")
     return logits
-
-
-def _short(x):
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---- the float path: the same code on float weights -----------------------------------------------
@@ -171,6 +167,7 @@ class Linear(Floatable):
         self.nin = _check_size(nin, "Linear nin")
         self.nout = _check_size(nout, "Linear nout")
         self.std = _check_std(std, "Linear")
+        bias = flag(bias, "Linear bias")
         rng = rng_from(seed)
         if self.std is None:
             bound = 1.0 / math.sqrt(nin)
@@ -190,6 +187,13 @@ class Linear(Floatable):
 
     def config(self):
         return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
+
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``Linear(**config)``, counted without building it (see `nn.module.register`)."""
+        nin, nout = _check_size(config["nin"], "Linear nin"), _check_size(config["nout"], "Linear nout")
+        _check_std(config["std"], "Linear")
+        return nout * nin + (nout if flag(config["bias"], "Linear bias") else 0)
 
 
 @register
@@ -219,6 +223,12 @@ class Embedding(Floatable):
     def config(self):
         return {"type": "Embedding", "num": self.num, "dim": self.dim}
 
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``Embedding(**config)``, counted without building it."""
+        _check_std(config["std"], "Embedding")
+        return _check_size(config["num"], "Embedding num") * _check_size(config["dim"], "Embedding dim")
+
 
 @register
 class RMSNorm(Floatable):
@@ -232,7 +242,8 @@ class RMSNorm(Floatable):
         super().__init__()
         self.dim = self.nin = self.nout = _check_size(dim, "RMSNorm dim")
         self.eps = _check_eps(eps, "RMSNorm")
-        self.weight = [Parameter(1.0) for _ in range(dim)] if elementwise_affine else None
+        affine = flag(elementwise_affine, "RMSNorm elementwise_affine")
+        self.weight = [Parameter(1.0) for _ in range(dim)] if affine else None
 
     def forward(self, x):
         x = _vector(x, self.dim, self.name)
@@ -249,6 +260,13 @@ class RMSNorm(Floatable):
     def config(self):
         return {"type": "RMSNorm", "dim": self.dim, "eps": self.eps, "elementwise_affine": self.weight is not None}
 
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``RMSNorm(**config)``, counted without building it."""
+        dim = _check_size(config["dim"], "RMSNorm dim")
+        _check_eps(config["eps"], "RMSNorm")
+        return dim if flag(config["elementwise_affine"], "RMSNorm elementwise_affine") else 0
+
 
 @register
 class LayerNorm(Floatable):
@@ -262,8 +280,9 @@ class LayerNorm(Floatable):
         super().__init__()
         self.dim = self.nin = self.nout = _check_size(dim, "LayerNorm dim")
         self.eps = _check_eps(eps, "LayerNorm")
-        self.weight = [Parameter(1.0) for _ in range(dim)] if elementwise_affine else None
-        self.bias = [Parameter(0.0) for _ in range(dim)] if elementwise_affine and bias else None
+        affine, bias = flag(elementwise_affine, "LayerNorm elementwise_affine"), flag(bias, "LayerNorm bias")
+        self.weight = [Parameter(1.0) for _ in range(dim)] if affine else None
+        self.bias = [Parameter(0.0) for _ in range(dim)] if affine and bias else None
 
     def forward(self, x):
         x = _vector(x, self.dim, self.name)
@@ -291,3 +310,11 @@ class LayerNorm(Floatable):
             "elementwise_affine": self.weight is not None,
             "bias": self.bias is not None,
         }
+
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``LayerNorm(**config)``, counted without building it."""
+        dim = _check_size(config["dim"], "LayerNorm dim")
+        _check_eps(config["eps"], "LayerNorm")
+        affine, bias = flag(config["elementwise_affine"], "LayerNorm elementwise_affine"), flag(config["bias"], "LayerNorm bias")
+        return dim * affine + dim * (affine and bias)

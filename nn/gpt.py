@@ -20,6 +20,7 @@ import numbers
 from autograd import is_tracing, scope, take
 
 from .blocks import Floatable, Embedding, LayerNorm, Linear, RMSNorm, _vector, dot, log_softmax, relu, softmax, total
+from .checks import flag, is_whole, short as _short
 from .module import _check_choice, _check_size, register, rng_from
 
 NORMS = {"rmsnorm": RMSNorm, "layernorm": LayerNorm}
@@ -78,14 +79,11 @@ class CausalSelfAttention(Floatable):
 
     def __init__(self, n_embd, n_head, bias=False, std=None, layer=0, seed=None):
         super().__init__()
-        self.n_embd = self.nin = self.nout = _check_size(n_embd, "CausalSelfAttention n_embd")
-        self.n_head = _check_size(n_head, "CausalSelfAttention n_head")
-        if n_embd % n_head:
-            raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head} (each head gets n_embd // n_head channels)")
-        if isinstance(layer, bool) or not isinstance(layer, int) or layer < 0:
-            raise ValueError(f"layer must be an int >= 0 (this module's slot in the KVCache), got {layer!r}")
-        self.head_dim = n_embd // n_head
-        self.layer = layer
+        self.n_embd, self.n_head = _heads(n_embd, n_head, "CausalSelfAttention")
+        self.nin = self.nout = self.n_embd
+        self.layer = _layer_slot(layer)
+        bias = flag(bias, "CausalSelfAttention bias")
+        self.head_dim = self.n_embd // self.n_head
         rng = rng_from(seed)
         self.wq, self.wk, self.wv, self.wo = (Linear(n_embd, n_embd, bias, std, rng) for _ in range(4))
         for name in ("wq", "wk", "wv", "wo"):
@@ -119,6 +117,27 @@ class CausalSelfAttention(Floatable):
         return {"type": "CausalSelfAttention", "n_embd": self.n_embd, "n_head": self.n_head,
                 "bias": self.wq.bias is not None, "layer": self.layer}
 
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``CausalSelfAttention(**config)``, counted without building it."""
+        n, _ = _heads(config["n_embd"], config["n_head"], "CausalSelfAttention")
+        _layer_slot(config["layer"])
+        return 4 * Linear.layout_size({"nin": n, "nout": n, "bias": config["bias"], "std": config["std"]})
+
+
+def _heads(n_embd, n_head, who):
+    """``(n_embd, n_head)`` as ints, checked: ``n_head`` heads of ``n_embd // n_head`` channels each."""
+    n_embd, n_head = _check_size(n_embd, f"{who} n_embd"), _check_size(n_head, f"{who} n_head")
+    if n_embd % n_head:
+        raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head} (each head gets n_embd // n_head channels)")
+    return n_embd, n_head
+
+
+def _layer_slot(layer):
+    if not is_whole(layer) or layer < 0:
+        raise ValueError(f"layer must be an int >= 0 (this module's slot in the KVCache), got {layer!r}")
+    return int(layer)
+
 
 @register
 class MLPBlock(Floatable):
@@ -143,6 +162,14 @@ class MLPBlock(Floatable):
 
     def config(self):
         return {"type": "MLPBlock", "n_embd": self.n_embd, "hidden": self.hidden, "bias": self.fc1.bias is not None}
+
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``MLPBlock(**config)``, counted without building it."""
+        n = _check_size(config["n_embd"], "MLPBlock n_embd")
+        hidden = _check_size(4 * n if config["hidden"] is None else config["hidden"], "MLPBlock hidden")
+        sizes = {"bias": config["bias"], "std": config["std"]}
+        return Linear.layout_size({"nin": n, "nout": hidden, **sizes}) + Linear.layout_size({"nin": hidden, "nout": n, **sizes})
 
 
 @register
@@ -176,6 +203,15 @@ class Block(Floatable):
     def config(self):
         return {"type": "Block", "n_embd": self.n_embd, "n_head": self.attn.n_head, "norm": self.norm, "layer": self.attn.layer}
 
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``Block(**config)``, counted without building it (its norms have none)."""
+        n = _check_size(config["n_embd"], "Block n_embd")
+        _check_choice(config["norm"], NORMS, "norm")
+        parts = {"n_embd": n, "bias": False, "std": config["std"]}
+        return (CausalSelfAttention.layout_size({**parts, "n_head": config["n_head"], "layer": config["layer"]})
+                + MLPBlock.layout_size({**parts, "hidden": None}))
+
 
 def _norm(kind, dim, name):
     """A normalisation without learned weights, as microgpt's (its scale is left to the next layer)."""
@@ -204,12 +240,9 @@ class GPT(Floatable):
     def __init__(self, vocab, n_layer=1, n_embd=16, n_head=4, block_size=16, norm="rmsnorm", std=0.08, seed=None):
         super().__init__()
         self.tokenizer, self.vocab_size = _vocabulary(vocab)
-        self.n_layer = _check_size(n_layer, "GPT n_layer")
-        self.n_embd = _check_size(n_embd, "GPT n_embd")
-        self.n_head = _check_size(n_head, "GPT n_head")
-        self.block_size = _check_size(block_size, "GPT block_size")
-        if n_embd % n_head:
-            raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head} (each head gets n_embd // n_head channels)")
+        self.n_layer = n_layer = _check_size(n_layer, "GPT n_layer")
+        self.n_embd, self.n_head = n_embd, n_head = _heads(n_embd, n_head, "GPT")
+        self.block_size = block_size = _check_size(block_size, "GPT block_size")
         self.norm_kind = _check_choice(norm, NORMS, "norm")
         rng = rng_from(seed)
         # drawn in microgpt's order (the head before the blocks), kept in the order they compute
@@ -267,6 +300,21 @@ class GPT(Floatable):
         return {"type": "GPT", "vocab": vocab, "n_layer": self.n_layer, "n_embd": self.n_embd,
                 "n_head": self.n_head, "block_size": self.block_size, "norm": self.norm_kind}
 
+    @classmethod
+    def layout_size(cls, config):
+        """The parameters of ``GPT(**config)``, counted without building it: the two embedding
+        tables, the head and the blocks."""
+        vocab = config["vocab"]  # the characters' count, without a tokenizer's tables
+        vocab_size = len(set(vocab)) + 1 if isinstance(vocab, str) and vocab else _vocabulary(vocab)[1]
+        n_layer = _check_size(config["n_layer"], "GPT n_layer")
+        n, n_head = _heads(config["n_embd"], config["n_head"], "GPT")
+        block_size = _check_size(config["block_size"], "GPT block_size")
+        std = config["std"]
+        block = Block.layout_size({"n_embd": n, "n_head": n_head, "norm": config["norm"], "std": std, "layer": 0})
+        return (Embedding.layout_size({"num": vocab_size, "dim": n, "std": std})
+                + Embedding.layout_size({"num": block_size, "dim": n, "std": std})
+                + Linear.layout_size({"nin": n, "nout": vocab_size, "bias": False, "std": std}) + n_layer * block)
+
 
 def _vocabulary(vocab):
     from .text import CharTokenizer
@@ -276,9 +324,9 @@ def _vocabulary(vocab):
     if isinstance(vocab, str):
         tokenizer = CharTokenizer(vocab)
         return tokenizer, tokenizer.vocab_size
-    if isinstance(vocab, bool) or not isinstance(vocab, int) or vocab < 2:
-        raise TypeError(f"GPT vocab is a CharTokenizer, its characters as a string, or a vocabulary size (an int >= 2), got {vocab!r}")
-    return None, vocab
+    if not is_whole(vocab) or vocab < 2:
+        raise TypeError(f"GPT vocab is a CharTokenizer, its characters as a string, or a vocabulary size (an int >= 2), got {_short(vocab)}")
+    return None, int(vocab)
 
 
 def next_token_loss(logits, targets):

@@ -14,6 +14,7 @@ Every module has two ways to compute:
   the fast way to evaluate many points.
 """
 
+import inspect
 import math
 import numbers
 import random
@@ -22,6 +23,7 @@ from operator import mul
 from autograd import Constant, Drawn, Parameter, Value, no_grad, scope
 
 from .activations import ACTIVATIONS, VALUE_ACTIVATIONS
+from .checks import short as _short
 from .float_path import layer_function
 from autograd.interrupts import deferred_interrupts
 
@@ -131,17 +133,6 @@ def _checked(x, nin, who):
         if not isinstance(xi, (Value, numbers.Real)) or isinstance(xi, bool):
             raise TypeError(f"{who}: input {i} must be a number or a Value, got {type(xi).__name__}: {_short(xi)}")
     return x
-
-
-def _short(x):
-    """``repr(x)`` cut to 60 characters; an int too long to print in full is described instead."""
-    if isinstance(x, int) and x.bit_length() > 200:
-        return f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
-    try:
-        text = repr(x)
-    except Exception:
-        text = f"<{type(x).__name__} object>"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # ---- the base class -----------------------------------------------------------------------------
@@ -646,11 +637,13 @@ MAX_DEPTH = 100  # modules inside modules, in a layout read from a file
 def layout_size(config):
     """The number of parameters of the module ``config`` describes (as ``module.config()`` writes
     it), found without building anything. A ValueError says what is wrong with a description no
-    module could have written. `nn.load` compares this number with the weights a file holds before
-    it builds the model, so a small file cannot make it allocate a huge network.
+    module could have written (a setting its constructor does not take included). `nn.load`
+    compares this number with the weights a file holds before it builds the model, so a small file
+    cannot make it allocate a huge network.
 
-    A registered module type (`register`) is counted by its class's own ``layout_size(config)``,
-    if it has one; if a part has none, the answer is None (unknown)."""
+    A registered module type (`register`) is counted by its class's own ``layout_size(config)``
+    (given the description with its defaults filled in, see `complete`), if it has one; if a part
+    has none, the answer is None (unknown)."""
     total = 0
     known = True
     stack = [(config, 1)]
@@ -661,13 +654,18 @@ def layout_size(config):
             raise ValueError(f"not a module description: {_short(item)}")
         if depth > MAX_DEPTH:
             raise ValueError(f"modules are nested more than {MAX_DEPTH} deep")
+        item = complete(item)
         try:
             if kind not in BUILT_IN:
                 count = getattr(MODULES[kind], "layout_size", None)
                 if count is None:
                     known = False
                 else:
-                    total += _check_count(count(item), kind)
+                    try:
+                        size = count(item)
+                    except TypeError as error:  # a setting of the wrong type, as the constructor says it
+                        raise ValueError(str(error)) from None
+                    total += _check_count(size, kind)
             elif kind == "Dropout":
                 Dropout(item["p"])  # checks p; a Dropout has no parameters
             elif kind == "Residual":
@@ -684,16 +682,76 @@ def layout_size(config):
                     if not isinstance(nouts, list) or not nouts:
                         raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {_short(nouts)}")
                     sizes = [_check_size(n, "each MLP layer size") for n in nouts]
-                    _check_name(item.get("output", "linear"), "output activation")
+                    _check_name(item["output"], "output activation")
+                    _check_name(item["activation"], "activation")
                 else:
                     sizes = [1 if kind == "Neuron" else _check_size(item["nout"], "Layer nout")]
-                _check_name(item["activation"], "activation")
+                    if item["activation"] is not None:  # None: tanh, as the constructor reads it
+                        _check_name(item["activation"], "activation")
                 for n in sizes:
                     total += n * (nin + 1)
                     nin = n
         except KeyError as error:
             raise ValueError(f"incomplete {kind} description: {_short(item)} (no {error})") from None
     return total if known else None
+
+
+def complete(config):
+    """``config`` (one level of a layout) with every keyword argument it leaves out filled in with
+    the constructor's default, e.g. ``"output": "linear"`` in an MLP saved before MLP took
+    ``output=``. A setting the constructor does not take raises ValueError."""
+    kind = config["type"]
+    names, defaults, open_ended = _signature(MODULES[kind])
+    unknown = [key for key in config if key != "type" and key not in names]
+    if unknown and not open_ended:
+        raise ValueError(f"{kind} takes no setting {_short(unknown[0])} (its settings: {', '.join(names)})")
+    return {**{key: value for key, value in defaults.items() if key not in config}, **config}
+
+
+def same_layout(a, b):
+    """Whether two layouts describe the same model once their defaults are filled in (`complete`)."""
+    stack = [(a, b, 1)]
+    while stack:
+        a, b, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(a, dict) and isinstance(b, dict):
+            kind = a.get("type")
+            if isinstance(kind, str) and kind in MODULES and b.get("type") == kind:
+                try:
+                    a, b = complete(a), complete(b)
+                except ValueError:
+                    return False
+            if a.keys() != b.keys():
+                return False
+            stack.extend((a[key], b[key], depth + 1) for key in a)
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return False
+            stack.extend((x, y, depth + 1) for x, y in zip(a, b))
+        elif a != b or type(a) is not type(b) and not (_is_number(a) and _is_number(b)):
+            return False
+    return True
+
+
+def _is_number(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _signature(cls):
+    """(the keyword arguments a layout may give, {name: default}, whether it takes any keyword) for
+    the constructor of ``cls``; ``seed`` is not part of a layout."""
+    names, defaults, open_ended = [], {}, False
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name in ("self", "seed"):
+            continue
+        if parameter.kind is parameter.VAR_KEYWORD:
+            open_ended = True
+            continue
+        names.append(name)
+        if parameter.default is not parameter.empty:
+            defaults[name] = parameter.default
+    return names, defaults, open_ended
 
 
 def _check_count(count, kind):
@@ -714,9 +772,10 @@ def register(cls):
     ``seed=``. Returns ``cls``, so it works as a class decorator.
 
     A classmethod ``layout_size(config)`` that returns how many parameters such a description has
-    (without building it) lets `nn.load` refuse a file that does not hold them before it builds
-    anything; without one, `nn.load` builds only layouts in which no number exceeds the count of
-    weights in the file."""
+    (without building it; ``config`` has every default filled in, see `complete`, and a bad setting
+    raises ValueError) lets `nn.load` refuse a file that does not hold them before it builds
+    anything, as every module type of `nn` does; without one, `nn.load` builds only layouts in
+    which no number exceeds the count of weights in the file."""
     MODULES[cls.__name__] = cls
     return cls
 

@@ -11,8 +11,11 @@ parameter by its dotted name.
 - ``load_into`` and ``load`` check the whole file before they change or build anything: a wrong,
   truncated, hostile or mismatched file raises a ValueError that names the file and says what is
   wrong, and the model stays exactly as it was. ``load`` checks that the layout has as many
-  parameters as the file holds before it builds the model, so a small file cannot make it allocate
-  a huge one.
+  parameters as the file holds before it builds the model (every module type counts its own, see
+  `nn.module.layout_size`), so a small file cannot make it allocate a huge one; a file larger than
+  any model (`MAX_BYTES`, a device such as /dev/zero) is refused unread. A layout is compared with
+  the model's once the settings it leaves out are filled in with their defaults, so a file saved
+  before a setting existed still loads.
 """
 
 import json
@@ -22,10 +25,13 @@ import os
 from collections.abc import Mapping
 
 from autograd.files import write_atomic
-from .module import _short
+from .module import _short, same_layout
 
 FORMAT = "chainrule.nn"
 VERSION = 1
+# A file larger than this is refused unread: about 2 million parameters at some 64 bytes each, twice
+# the largest model `python -m nn` trains, where one step of a scalar engine already takes minutes.
+MAX_BYTES = 128 * 2**20
 
 
 def save(model, path):
@@ -52,9 +58,17 @@ def save(model, path):
 def read(path):
     """The checked contents of a saved model file: ``(layout or None, {name: value})``."""
     path = os.fsdecode(os.fspath(path))
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size  # 0 for a device or a pipe, which is read up to the limit
+        data = _read_at_most(f, MAX_BYTES) if size <= MAX_BYTES else None
+    if data is None:
+        what = f"{size:,} bytes" if size > MAX_BYTES else f"more than {MAX_BYTES:,} bytes"
+        raise ValueError(
+            f"{path} holds {what}, more than any model file chainrule writes (at most {MAX_BYTES:,} bytes, "
+            f"about {MAX_BYTES // 64:,} parameters); it was not read"
+        )
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a chainrule model file (it is not text)") from None
     try:
@@ -80,6 +94,20 @@ def read(path):
     return document.get("model"), state
 
 
+def _read_at_most(f, limit, chunk=2**16):
+    """The file's bytes, or None if it holds more than ``limit`` (read in pieces: no buffer of
+    ``limit`` bytes is set aside for a small file)."""
+    parts, total = [], 0
+    while True:
+        part = f.read(min(chunk, limit + 1 - total))
+        if not part:
+            return b"".join(parts)
+        total += len(part)
+        if total > limit:
+            return None
+        parts.append(part)
+
+
 class _TooLong(Exception):
     pass
 
@@ -101,7 +129,7 @@ def load_into(model, path):
         own = model.config()
     except NotImplementedError:
         own = None
-    if config is not None and own is not None and config != own:
+    if config is not None and own is not None and not same_layout(config, own):
         raise ValueError(f"{path} holds a different model: {_describe(config)}, not {_describe(own)}")
     _load_state(model, state, path)
 

@@ -641,3 +641,100 @@ def test_registered_modules_are_sized_before_they_are_built(tmp_path):
     (tmp_path / "uncounted.json").write_text((tmp_path / "uncounted.json").read_text().replace('"n": 4', '"n": 1000000000'))
     with pytest.raises(ValueError, match="with a size of 1000000000, more than the 4 weights it holds; nothing was built"):
         nn.load(tmp_path / "uncounted.json")
+
+
+def test_every_module_type_counts_the_parameters_of_its_layout_before_building():
+    from nn.module import BUILT_IN, MODULES, from_config, layout_size
+
+    models = [
+        nn.Linear(3, 4), nn.Linear(3, 4, bias=False), nn.Embedding(5, 3), nn.RMSNorm(4),
+        nn.RMSNorm(4, elementwise_affine=False), nn.LayerNorm(4), nn.LayerNorm(4, bias=False),
+        nn.LayerNorm(4, elementwise_affine=False), nn.CausalSelfAttention(8, 2), nn.CausalSelfAttention(8, 2, bias=True),
+        nn.MLPBlock(4), nn.MLPBlock(4, hidden=7, bias=True), nn.Block(8, 2), nn.Block(8, 4, norm="layernorm"),
+        nn.GPT(20), nn.GPT("abc", n_layer=2, n_embd=8, n_head=2, block_size=5, norm="layernorm"),
+        Sequential(nn.Linear(2, 3), nn.RMSNorm(3), Residual(nn.Linear(3, 3, bias=False))),
+    ]
+    for model in models:
+        assert layout_size(model.config()) == model.num_parameters() == from_config(model.config()).num_parameters()
+    ours = {kind for kind, cls in MODULES.items() if cls.__module__.startswith("nn.")} - BUILT_IN
+    assert ours == {type(m).__name__ for m in models[:-1]}  # every module type nn registers was counted above
+    assert all(callable(getattr(MODULES[kind], "layout_size", None)) for kind in ours)
+
+
+def test_a_small_file_describing_a_huge_block_or_gpt_is_refused_before_anything_is_built(tmp_path):
+    import tracemalloc
+
+    cases = [
+        (nn.Linear(2, 2), {"nin": 2000, "nout": 2000}, "4002000 parameters, but holds 6"),
+        (nn.Embedding(2, 2), {"num": 10**6}, "2000000 parameters, but holds 4"),
+        (nn.Block(4, 2), {"n_embd": 4000, "n_head": 2}, "192000000 parameters, but holds 192"),
+        (nn.GPT(3, n_embd=4, n_head=2, block_size=2), {"vocab": "".join(map(chr, range(256, 40256))), "n_embd": 64},
+         "with 5169408 parameters, but holds 224"),
+        (nn.MLPBlock(2), {"hidden": 10**9}, "4000000000 parameters, but holds 32"),
+    ]
+    for model, change, message in cases:
+        path = tmp_path / "small.json"
+        model.save(path)
+        document = json.loads(path.read_text())
+        document["model"].update(change)
+        path.write_text(json.dumps(document))
+        tracemalloc.start()
+        try:
+            with pytest.raises(ValueError, match=message + "; nothing was built"):
+                nn.load(path)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 20 * os.path.getsize(path) + 1_000_000  # the file read, nothing of the network
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"bias": "x"}, "Linear bias must be True or False, got 'x'"),
+    ({"nin": True}, "Linear nin must be a positive int, got True"),
+    ({"std": -1}, "Linear std must be a finite number >= 0"),
+    ({"size": 3}, "Linear takes no setting 'size'"),
+])
+def test_a_registered_layout_no_constructor_takes_is_refused(tmp_path, change, message):
+    path = tmp_path / "odd.json"
+    nn.Linear(2, 2).save(path)
+    document = json.loads(path.read_text())
+    document["model"].update(change)
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message) as caught:
+        nn.load(path)
+    assert str(caught.value).startswith(f"{path} holds a model layout that cannot be built")
+
+
+def test_a_file_larger_than_any_model_is_refused_unread(tmp_path):
+    from nn.serialize import MAX_BYTES
+
+    with pytest.raises(ValueError, match=r"/dev/zero holds more than 134,217,728 bytes, more than any model file"):
+        nn.load("/dev/zero")
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:
+        f.truncate(MAX_BYTES + 1)  # sparse: no disk used, and never read
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    for load in (nn.load, model.load):
+        with pytest.raises(ValueError, match=f"{path} holds 134,217,729 bytes, .* it was not read"):
+            load(path)
+    assert model.state_dict() == before
+
+
+def test_a_file_saved_before_a_setting_existed_loads_with_its_default(tmp_path):
+    path = tmp_path / "old.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    document = json.loads(path.read_text())
+    del document["model"]["output"]  # written before MLP took output= (its default is "linear")
+    path.write_text(json.dumps(document))
+    twin = MLP(2, [3, 1], seed=1)
+    assert twin.load(path).state_dict() == model.state_dict() == nn.load(path).state_dict()
+    with pytest.raises(ValueError, match="holds a different model"):
+        MLP(2, [3, 1], seed=1, output="tanh").load(path)
+    gpt = nn.GPT(5, n_embd=4, n_head=2, block_size=3, seed=0)
+    gpt.save(path)
+    document = json.loads(path.read_text())
+    del document["model"]["norm"]
+    path.write_text(json.dumps(document))
+    assert nn.GPT(5, n_embd=4, n_head=2, block_size=3, seed=1).load(path).state_dict() == gpt.state_dict()
