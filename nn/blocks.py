@@ -103,6 +103,8 @@ def float_twin(module):
             return item.data
         if isinstance(item, (list, tuple)):
             return type(item)(copy(element) for element in item)
+        if isinstance(item, dict):
+            return {key: copy(value) for key, value in item.items()}
         if isinstance(item, Module):
             if id(item) not in memo:
                 twin = object.__new__(type(item))

@@ -62,8 +62,17 @@ def _linear(neurons, activation, torch):
     return [linear] if act is None else [linear, act()]
 
 
-def _convert(module, torch):
-    """A list of torch modules equivalent to ``module`` (one level per call; module trees are shallow)."""
+def _convert(module, torch, memo=None):
+    """A list of torch modules equivalent to ``module`` (one level per call; module trees are
+    shallow). A module used in several places becomes one torch module used there: shared weights
+    stay shared."""
+    memo = {} if memo is None else memo
+    if id(module) not in memo:
+        memo[id(module)] = _convert_new(module, torch, memo)
+    return memo[id(module)]
+
+
+def _convert_new(module, torch, memo):
     from .module import Dropout, Layer, Neuron, Residual, Sequential
 
     if isinstance(module, _vector_blocks()):
@@ -77,10 +86,10 @@ def _convert(module, torch):
     if isinstance(module, Sequential):
         parts = []
         for layer in module.layers:
-            parts.extend(_convert(layer, torch))
+            parts.extend(_convert(layer, torch, memo))
         return [torch.nn.Sequential(*parts)]
     if isinstance(module, Residual):
-        return [_residual_class(torch)(torch.nn.Sequential(*_convert(module.block, torch)))]
+        return [_residual_class(torch)(torch.nn.Sequential(*_convert(module.block, torch, memo)))]
     raise TypeError(f"to_torch does not know how to convert {type(module).__name__}")
 
 

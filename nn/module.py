@@ -139,7 +139,7 @@ def _checked(x, nin, who):
 class Module:
     """Base of every network piece.
 
-    A subclass stores its `Parameter`s and sub-modules as attributes (alone or in lists) and
+    A subclass stores its `Parameter`s and sub-modules as attributes (alone, in lists or in dicts) and
     defines ``forward(x)`` on `Value`s; ``parameters()``, ``named_parameters()``, ``zero_grad()``,
     ``train()``/``eval()``, ``state_dict()`` and saving then work without more code. To have the
     fast float path too, define ``float_function()``.
@@ -220,43 +220,57 @@ class Module:
 
     # ---- structure ----
     def named_children(self):
-        """(attribute name, module) for each direct sub-module, lists expanded as ``name.i``."""
+        """(attribute name, module) for each direct sub-module, lists and dicts expanded as
+        ``name.i`` and ``name.key``; a module held twice is listed twice (see ``modules()``)."""
         for key, item in vars(self).items():
             for name, element in _expand(key, item):
                 if isinstance(element, Module):
                     yield name, element
 
     def modules(self):
-        """This module and every module inside it, parents before children."""
+        """This module and every module inside it, parents before children, each once (a module
+        used in two places, as in weight sharing, is listed where it is first met)."""
+        seen = set()
         stack = [self]
         while stack:
             module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
             yield module
             stack.extend(reversed([child for _, child in module.named_children()]))
 
     def named_parameters(self):
         """(dotted name, parameter) pairs, e.g. ``("layers.0.neurons.3.w.1", p)``, in a fixed order.
 
-        Lists are expanded, nested ones too: a weight matrix stored as a list of rows gives
-        ``("weight.2.5", p)`` for row 2, column 5."""
+        Lists and dicts are expanded, nested ones too: a weight matrix stored as a list of rows
+        gives ``("weight.2.5", p)`` for row 2, column 5, and modules kept in a dict ``parts`` give
+        ``("parts.encoder.w.0", p)``. As in PyTorch, a parameter (or a module) met twice, as when
+        one layer is used in two places, is listed once, under the name it is first met by."""
+        seen_modules, seen = set(), set()
         stack = [("", self)]
         while stack:
             prefix, module = stack.pop()
+            if id(module) in seen_modules:
+                continue
+            seen_modules.add(id(module))
             children = []
             for key, item in vars(module).items():
                 for name, element in _expand(prefix + key, item):
                     if isinstance(element, Parameter):
-                        yield name, element
+                        if element not in seen:
+                            seen.add(element)
+                            yield name, element
                     elif isinstance(element, Module):
                         children.append((name + ".", element))
             stack.extend(reversed(children))
 
     def parameters(self):
-        """Every trainable `Parameter`, in the order of ``named_parameters()``."""
+        """Every trainable `Parameter`, in the order of ``named_parameters()``, each once."""
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self):
-        """How many scalars training adjusts."""
+        """How many scalars training adjusts (a shared one counts once)."""
         return sum(1 for _ in self.named_parameters())
 
     def zero_grad(self):
@@ -327,16 +341,22 @@ class Module:
 
 
 def _expand(name, item):
-    """``(name, item)``, or for a list or tuple (nested ones too) ``(name.i, element)`` for each
-    element, in order."""
-    if not isinstance(item, (list, tuple)):
+    """``(name, item)``, or for a list or tuple ``(name.i, element)`` for each element and for a
+    dict ``(name.key, value)`` for each entry, nested ones too, in order (a container that holds
+    itself is expanded once)."""
+    if not isinstance(item, (list, tuple, dict)):
         yield name, item
         return
     stack = [(name, item)]
+    expanded = set()
     while stack:
         name, item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(reversed([(f"{name}.{i}", element) for i, element in enumerate(item)]))
+        if isinstance(item, (list, tuple, dict)):
+            if id(item) in expanded:
+                continue
+            expanded.add(id(item))
+            entries = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend(reversed([(f"{name}.{key}", element) for key, element in entries]))
         else:
             yield name, item
 

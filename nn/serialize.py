@@ -47,12 +47,26 @@ def save(model, path):
         config = model.config()
     except NotImplementedError:
         config = None
+    if config is not None and not _describes(config, len(state)):
+        config = None  # weights shared between parts: a layout would rebuild them apart
     document = {"format": FORMAT, "version": VERSION, "model": config, "parameters": state}
     try:
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
     except (TypeError, ValueError, RecursionError) as error:
         raise ValueError(f"cannot save: the model's layout from config() is not plain JSON ({error})") from None
     write_atomic(path, text, "the model", example="model.json")
+
+
+def _describes(config, count):
+    """Whether the layout ``config`` rebuilds a model of ``count`` parameters (not so for a model
+    whose parts share weights, ``Sequential(layer, layer)``: the layout would build two layers)."""
+    from .module import layout_size
+
+    try:
+        size = layout_size(config)
+    except ValueError:
+        return True  # not a layout nn can check: written as it is
+    return size is None or size == count
 
 
 def read(path):
@@ -144,7 +158,10 @@ def load(path):
     path = os.fsdecode(os.fspath(path))
     config, state = read(path)
     if config is None:
-        raise ValueError(f"{path} does not describe its model's layout; build the model and use model.load(path)")
+        raise ValueError(
+            f"{path} does not describe its model's layout (a class without config(), or parts that share weights); "
+            "build the model and use model.load(path)"
+        )
     try:
         size = layout_size(config)
     except ValueError as error:

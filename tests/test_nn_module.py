@@ -12,6 +12,7 @@ import nn
 from autograd import Constant, Parameter, Value, numerical_grad, topological_order
 from nn import MLP, Dropout, Layer, Module, Neuron, Residual, Sequential
 from nn.module import from_config
+from torch_or_skip import torch_or_skip
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
@@ -537,3 +538,66 @@ def json_round_trips(config):
     import json
 
     return json.loads(json.dumps(config)) == config
+
+
+class Parts(Module):
+    """A model that keeps its modules and a Parameter in dicts, as a PyTorch user would."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts = {"encoder": nn.Linear(2, 3, seed=0), "head": Layer(3, 1, "linear", seed=1)}
+        self.extra = {"scale": Parameter(1.5), "note": "not a parameter"}
+
+    def forward(self, x):
+        return self.parts["head"](self.parts["encoder"](x)) * self.extra["scale"]
+
+
+def test_modules_and_parameters_kept_in_dicts_count_everywhere(tmp_path):
+    model = Parts()
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:3] == ["extra.scale", "parts.encoder.weight.0.0", "parts.encoder.weight.0.1"]  # its own, then its parts'
+    assert names[-2:] == ["parts.head.neurons.0.w.2", "parts.head.neurons.0.b"]
+    assert model.num_parameters() == len(model.parameters()) == len(model.state_dict()) == 9 + 4 + 1
+    assert [type(m).__name__ for m in model.modules()] == ["Parts", "Linear", "Layer", "Neuron"]
+    model.save(tmp_path / "parts.json")
+    twin = Parts()
+    twin.extra["scale"].data = 7.0
+    assert twin.load(tmp_path / "parts.json").state_dict() == model.state_dict()
+    before = model.state_dict()
+    history = nn.fit(model, nn.data.moons(40), epochs=5, progress=False)
+    after = model.state_dict()
+    assert all(after[name] != before[name] for name in ("parts.encoder.weight.0.0", "parts.head.neurons.0.b", "extra.scale"))
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert model.forward_floats([0.5, -0.5]) == model([0.5, -0.5]).data
+
+
+def test_a_module_used_twice_shares_its_weights_as_in_pytorch(tmp_path):
+    torch = torch_or_skip()
+    shared = nn.Linear(2, 2, seed=0)
+    model = Sequential(shared, Layer(2, 2, "tanh", seed=1), shared)
+    names = [name for name, _ in model.named_parameters()]
+    assert len(names) == len(set(names)) == model.num_parameters() == 6 + 6
+    assert names[:6] == ["layers.0.weight.0.0", "layers.0.weight.0.1", "layers.0.weight.1.0", "layers.0.weight.1.1",
+                         "layers.0.bias.0", "layers.0.bias.1"]  # named by the first path that reaches them
+    assert [type(m).__name__ for m in model.modules()].count("Linear") == 1
+    # the gradient of a shared weight is the sum over both uses, as in PyTorch
+    x = [0.3, -0.7]
+    model.zero_grad()
+    sum(model(x)).backward()
+    twin = nn.to_torch(model)
+    assert sum(p.numel() for p in twin.parameters()) == 12  # still shared after the export
+    twin(torch.tensor([x], dtype=torch.float64)).sum().backward()
+    assert shared.weight[1][0].grad == pytest.approx(twin[0].weight.grad[1, 0].item(), rel=1e-12)
+    assert shared.bias[0].grad == pytest.approx(twin[0].bias.grad[0].item(), rel=1e-12)
+    # fit trains it (Adam got each parameter once), and saving keeps the state consistent
+    nn.fit(model, (nn.data.moons(30)[0], [[0.0, 1.0]] * 30), epochs=2, progress=False)
+    model.save(tmp_path / "shared.json")
+    other = Sequential(nn.Linear(2, 2, seed=5), Layer(2, 2, "tanh", seed=6), nn.Linear(2, 2, seed=7))
+    with pytest.raises(ValueError, match="missing 6 parameter"):
+        other.load(tmp_path / "shared.json")
+    again = nn.Linear(2, 2, seed=9)
+    rebuilt = Sequential(again, Layer(2, 2, "tanh", seed=2), again)
+    assert rebuilt.load(tmp_path / "shared.json").state_dict() == model.state_dict()
+    assert rebuilt.forward_floats(x) == model.forward_floats(x)
+    with pytest.raises(ValueError, match="does not describe its model's layout .*parts that share weights"):
+        nn.load(tmp_path / "shared.json")  # a layout would rebuild two separate layers
