@@ -436,3 +436,26 @@ def test_a_long_chain_compiles_without_deep_recursion():
     value, (grad,) = f.value_and_grad(0.5)
     want = graph(chain, 0.5)
     assert value == want[0] and grad == want[1][0]
+
+
+def test_with_eager_false_a_kind_is_compiled_once_its_calls_pay_for_it_or_are_announced():
+    w = [Parameter(0.01 * k) for k in range(200)]
+
+    def fn(xs):
+        return Value.sum([wi * x for wi, x in zip(w, xs)]).tanh()
+
+    xs = [0.5] * 200
+    lazy = compiled(fn, eager=False)
+    for _ in range(3):
+        lazy(xs)
+    assert lazy.traces == 0  # three calls on the graph cost less than compiling would
+
+    planned = compiled(fn, eager=False)
+    planned.expect(xs, calls=10_000)  # a training run announces its calls
+    values = [planned(xs) for _ in range(4)]
+    assert planned.traces == 2  # one call on the graph to time it, then recorded, verified, compiled
+    assert values == [fn([Value(x) for x in xs]).data] * 4
+
+    other = [0.5] * 199  # another kind: announced calls are per kind
+    planned(other)
+    assert planned.traces == 2

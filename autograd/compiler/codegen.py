@@ -38,7 +38,7 @@ from .program import Branch, Path
 from .trace import Retrace
 
 POW = OPERATIONS["**"]
-_RESERVED = re.compile(r"[vgabdsxi]\d+|x|ix|p|grads|seed|gx|drawn")
+_RESERVED = re.compile(r"[vgabdsxip]\d+|x|ix|p|grads|seed|gx|drawn")
 MAX_FUSED_DEPTH = 24  # longer chains of single-use nodes get a variable (keeps lines short and nesting shallow)
 
 
@@ -86,6 +86,13 @@ class Generator:
             lines.append(f"    {_unpack('x', program.n_inputs)} = x")
         if program.n_indices:
             lines.append(f"    {_unpack('i', program.n_indices)} = ix")
+        leaves = [n.slot for n in nodes if n.kind == "leaf"]
+        if leaves:  # the parameters it reads, as local names (faster to run and to compile than p[k])
+            count = max(leaves) + 1
+            for start in range(0, count, 16):
+                end = min(start + 16, count)
+                names = ", ".join(f"p{k}" for k in range(start, end))
+                lines.append(f"    {names}{',' if end - start == 1 else ''} = p[{start if start else ''}:{end}]")
         if any(n.kind == "drawn" for n in nodes):  # what it drew, for a call recorded again (see Compiled.run)
             lines.append("    drawn.clear()")
         self._emit(program.tree, 0, "    ", lines)
@@ -199,7 +206,7 @@ class Generator:
         elif kind == "index":
             found = (f"i{node.slot}", ATOM)
         elif kind == "leaf":
-            found = (f"p[{node.slot}]", ATOM)
+            found = (f"p{node.slot}", ATOM)
         elif kind == "const":
             found = show(lit(node.value))
         else:  # drawn

@@ -131,11 +131,13 @@ class Compiled:
         list for several, None for no backward pass. A call that finds new leaves appends their
         values to ``params`` and zeros to ``grads``.
 
-        A kind of call is compiled once it has been recorded twice and went the same way both times:
-        a function that draws random numbers other than with `Drawn`, or reads a global that
-        changes, is caught there (a CompileError) instead of being frozen. With ``eager=False`` the
-        calls before that run on the graph path, and recording starts only once the time they took
-        would have paid for compiling: a kind of call seen a few times is never compiled."""
+        A kind of call is compiled when it is first recorded, and the recorded call gets the compiled
+        code's result; the next call of that kind is recorded again, and must go the same way: a
+        function that draws random numbers other than with `Drawn`, or reads a global that changes,
+        is caught there (a CompileError) instead of being frozen. With ``eager=False`` the calls
+        before that run on the graph path, and recording starts only once the time they took (plus
+        the time the calls announced with `expect` would take) pays for compiling: a kind of call
+        seen a few times is never compiled."""
         key, floats, ints = arguments(args, self.static)
         program = self.programs.get(key)
         if program is None:
@@ -143,7 +145,9 @@ class Compiled:
         if program.failed is not None:
             raise CompileError(program.failed)
         self._last = program
-        if program.function is not None:
+        if program.expected:
+            program.expected -= 1
+        if program.function is not None and program.verified:
             s = (1.0 if program.single else None) if seed is _SCALAR else seed
             try:
                 return program.function(floats, ints, params, grads, s, input_grads)
@@ -158,9 +162,28 @@ class Compiled:
                         program.failed = f"the compiled code of {self.__name__} fails where its graph does not: {error!r}"
                 return out
             return self._record(args, key, program, params, grads, seed, input_grads, program.generator.drawn)
-        if not (self.eager or program.paths or program.graph_time >= program.cost):
+        if not (self.eager or program.paths or self._pays(program)):
             return self._graph(args, key, program, params, grads, seed, input_grads)
         return self._record(args, key, program, params, grads, seed, input_grads)
+
+    def expect(self, *args, calls=1):
+        """Announce about ``calls`` more calls ``f(*args)``, or like it (the same kind: shapes and
+        static values). With ``eager=False`` such a kind is compiled as soon as one call on the graph path
+        has shown that the announced calls would pay for compiling it."""
+        key, _, _ = arguments(args, self.static)
+        program = self.programs.get(key)
+        if program is None:
+            program = self._program(key)
+        program.expected += max(int(calls), 0)
+
+    @staticmethod
+    def _pays(program):
+        """Whether the graph time spent on this kind, plus what its announced calls would spend,
+        covers the estimated time of compiling it."""
+        if not program.graph_calls:
+            return False
+        spent = program.graph_time
+        return spent + spent / program.graph_calls * program.expected >= program.cost
 
     def _program(self, key):
         if len(self.programs) >= self.max_kinds:
@@ -175,6 +198,8 @@ class Compiled:
         program.verified = False  # recorded twice the same way: it depends on its arguments only
         program.misses = 0  # calls its code failed although the recording went a known way
         program.graph_time = 0.0  # seconds its calls took on the graph path
+        program.graph_calls = 0  # how many there were
+        program.expected = 0  # calls announced with `expect` and not made yet
         program.cost = math.inf  # the seconds compiling it is expected to take
         return program
 
@@ -188,6 +213,7 @@ class Compiled:
         for slot, g in leaf_grads:
             grads[slot] += g
         program.graph_time += time.perf_counter() - started
+        program.graph_calls += 1
         program.cost = nodes * _COST["per_node"]
         return rebuild(trace.structure, outputs)
 
@@ -198,29 +224,39 @@ class Compiled:
                 "depends on its data (comparisons of Values, numbers read with .data) more than compiled code "
                 "can follow; use an operation for data-dependent numbers (see autograd.compiler)"
             )
+        started = time.perf_counter()
         trace = record(self.fn, args, key, replay=replay)
         self.traces += 1
-        started = time.perf_counter()
         paths = len(program.paths)
         path, values = program.add(trace, self.slot)  # a CompileError if it ran differently than before
         new = len(program.paths) > paths
         if not new:
-            program.verified = True
+            program.verified = True  # recorded twice the same way: it depends on its arguments only
         self._grow(params, grads)
         program.single = all(isinstance(p.structure, int) for p in program.paths)
-        seeds = _seeds(seed, path.structure)
-        if seeds is None:
-            outputs = [ref[1] if ref[0] == "lit" else values[ref[1]]._data for ref in path.outputs]
-        else:
-            outputs = program.interpret(path, values, params, grads, seeds, input_grads)
-        if program.verified and (new or program.function is None):
+        if new or program.function is None:
             try:
                 program.source, program.function = program.generator.compile()
             except (SyntaxError, RecursionError, MemoryError, ValueError) as error:  # too big or too deep for CPython
                 program.failed = f"{self.__name__} could not be compiled: {type(error).__name__}: {error}"
+                program.function = None
             else:
                 seconds = (time.perf_counter() - started) / max(len(program.nodes), 1)
                 _COST["per_node"] = 0.5 * _COST["per_node"] + 0.5 * seconds
+        seeds = _seeds(seed, path.structure)
+        if seeds is None:
+            outputs = [ref[1] if ref[0] == "lit" else values[ref[1]]._data for ref in path.outputs]
+            return rebuild(path.structure, outputs)
+        if program.function is not None and not path.draws:
+            # the code computes the graph just recorded, so it gives this call's result (without
+            # drawing its numbers again: a call that drew some is answered from its graph)
+            _, floats, ints = arguments(args, self.static)
+            s = (1.0 if program.single else None) if seed is _SCALAR else seed
+            try:
+                return program.function(floats, ints, params, grads, s, input_grads)
+            except Retrace:
+                pass
+        outputs = program.interpret(path, values, params, grads, seeds, input_grads)
         return rebuild(path.structure, outputs)
 
     def _grow(self, params, grads):
