@@ -81,8 +81,7 @@ class CompiledStep:
     def backward(self, X_batch, y_batch, l2=0.0, l1=0.0):
         """The batch loss (penalties included) as a float; each parameter's ``.grad`` gets its
         gradient added, as ``loss.backward()`` adds it."""
-        params = self.params
-        values = [p.data for p in params]
+        values = [leaf.data for leaf in self.example.leaves]  # the parameters first, then any other Value it reads
         grads = [0.0] * len(values)
         penalty = []
         if l2 or l1:
@@ -157,6 +156,17 @@ def step_for(model, loss_fn, batch_size, required=False):
     return step
 
 
+def expect(model, loss_fn, examples):
+    """Announce the examples ``(x, target)`` that training steps of one example each will take (a
+    plan, such as `nn.text.fit_text`'s): each kind of example (a sequence length) met often enough
+    is then compiled after one step on the graph instead of after enough of them to pay for it."""
+    step = step_for(model, loss_fn, 1)
+    if step is None:
+        return
+    for x, target in examples:
+        step.example.expect(x, target)
+
+
 def backward(model, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0, compiled=None):
     """Fill every parameter's ``.grad`` with the gradient of the batch loss (plus penalties) and
     return that loss as a float: on the compiled path when it applies (``compiled=None``: when
@@ -164,6 +174,7 @@ def backward(model, loss_fn, X_batch, y_batch, l2=0.0, l1=0.0, compiled=None):
     if compiled is not False:
         step = step_for(model, loss_fn, len(X_batch), required=compiled is True)
         if step is not None:
+            step.example.eager = compiled is True  # insisting: compile each kind at its first call
             try:
                 return step.backward(X_batch, y_batch, l2, l1)
             except CompileError as error:

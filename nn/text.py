@@ -17,6 +17,7 @@ import random
 
 from .gpt import GPT, next_token_loss, split_sequence
 from .blocks import softmax
+from .compiled import expect
 from .module import rng_from
 from .optim import Adam, Optimizer
 from .schedules import linear
@@ -212,6 +213,8 @@ def fit_text(model, docs, epochs=10, steps_per_epoch=100, batch_size=1, optimize
 
     history = History("val_loss" if held_out is not None else "train_loss")
     reader = _Reader(len(train), shuffle, seed)
+    if batch_size == 1 and compiled is not False:  # the plan: each length met often is compiled early
+        expect(model, next_token_loss, [train[i] for i in _Reader(len(train), shuffle, seed).take(epochs * steps_per_epoch)])
 
     def train_epoch():
         loss, count = 0.0, 0

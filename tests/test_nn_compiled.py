@@ -9,9 +9,10 @@ import tracemalloc
 import pytest
 
 from autograd import CompileError, Value, take
-from nn import MLP, SGD, Adagrad, Adam, AdamW, Dropout, Layer, Module, RMSprop, Sequential, data, fit, losses, schedules
+from nn import GPT, MLP, SGD, Adagrad, Adam, AdamW, Dropout, Layer, Module, RMSprop, Sequential, data, fit, losses, schedules
 from nn import compiled as compiled_training
 from nn.playground.core import Task, Trainer
+from nn.text import CharTokenizer, fit_text
 from nn.train import train_step
 from tests.torch_or_skip import torch_or_skip
 
@@ -302,3 +303,21 @@ def test_a_compiled_step_builds_no_graph():
     nodes = 38_038  # the graph of this step (the benchmark's, without its penalty)
     assert peaks[False] > 100 * nodes  # the graph path: a few hundred bytes per node
     assert peaks[True] < 2 * nodes  # compiled: a few KB in all, nothing per node
+
+
+def test_fit_text_trains_a_gpt_on_the_compiled_path_with_the_graph_paths_losses():
+    docs = ["abc", "bcab", "cab", "ab", "bca", "cabca"] * 4
+    runs = {}
+    for compiled in (True, None, False):
+        model = GPT(CharTokenizer("abc"), n_embd=8, n_head=2, block_size=8, seed=0)
+        history = fit_text(model, docs, epochs=3, steps_per_epoch=8, progress=False, compiled=compiled)
+        runs[compiled] = (history.train_loss, model.state_dict())
+        if compiled is True:
+            (step,) = compiled_training.steps(model)
+            assert sum(p.function is not None for p in step.example.programs.values()) == 4  # one per length of name
+    for compiled in (True, None):
+        # a lookup (take) changes the order some gradients are added in: equal to rounding
+        assert runs[compiled][0] == pytest.approx(runs[False][0], rel=1e-12)
+        assert list(runs[compiled][1].values()) == pytest.approx(list(runs[False][1].values()), rel=1e-9, abs=1e-12)
+    with pytest.raises(ValueError, match="compiled is None"):
+        fit_text(GPT(CharTokenizer("abc"), n_embd=8, n_head=2, block_size=8), docs, compiled="yes", progress=False)
