@@ -11,6 +11,7 @@ lesson can look inside: ``opt.state[p]["m"]`` is Adam's running mean of p's grad
 
 import math
 import numbers
+from itertools import chain
 
 from autograd import Value
 
@@ -94,32 +95,42 @@ class Optimizer:
         always agree. A gradient, new value or state that is not finite (training diverged) raises
         FloatingPointError and changes nothing. A parameter whose ``.grad`` is None (no gradient
         yet, as PyTorch marks it) is left as it is, and so is its state."""
-        for name, p in zip(self.names, self.params):
-            if p.grad is not None and not math.isfinite(p.grad):
-                raise FloatingPointError(
-                    f"the gradient of parameter {name} is {p.grad}; no parameter was changed "
-                    "(a smaller learning rate or a stable loss usually fixes this)"
-                )
+        params = self.params
+        grads = [p.grad for p in params]
+        if None in grads or not all(map(math.isfinite, grads)):
+            for name, g in zip(self.names, grads):
+                if g is not None and not math.isfinite(g):
+                    raise FloatingPointError(
+                        f"the gradient of parameter {name} is {g}; no parameter was changed "
+                        "(a smaller learning rate or a stable loss usually fixes this)"
+                    )
         lr = self.lr
-        updates = []
-        for name, p in zip(self.names, self.params):
-            if p.grad is None:
+        update, states = self._update, self.state
+        changed, values, new_states = [], [], []
+        for p, g in zip(params, grads):
+            if g is None:
                 continue
-            state = dict(self.state[p])
+            state = states[p].copy()
             try:
-                x = self._update(p.data, p.grad, lr, state)
+                x = update(p.data, g, lr, state)
             except (OverflowError, ValueError):  # a float too large, or the square root of one gone negative
                 x = math.nan
-            if not (math.isfinite(x) and all(map(math.isfinite, state.values()))):
-                raise FloatingPointError(
-                    f"this step (lr={lr:g}) would make parameter {name} or its optimizer state infinite or nan; "
-                    "no parameter was changed (lower the learning rate)"
-                )
-            updates.append((p, x, state))
+            changed.append(p)
+            values.append(x)
+            new_states.append(state)
+        finite = math.isfinite
+        if not (all(map(finite, values)) and all(map(finite, chain.from_iterable(map(dict.values, new_states))))):
+            for p, x, state in zip(changed, values, new_states):
+                if not (finite(x) and all(map(finite, state.values()))):
+                    name = self.names[params.index(p)]
+                    raise FloatingPointError(
+                        f"this step (lr={lr:g}) would make parameter {name} or its optimizer state infinite or nan; "
+                        "no parameter was changed (lower the learning rate)"
+                    )
         with deferred_interrupts():
-            for p, x, state in updates:
+            for p, x, state in zip(changed, values, new_states):
                 p.data = x
-                self.state[p].update(state)
+                states[p].update(state)
             self.steps += 1
 
     def _update(self, x, g, lr, state):
@@ -201,7 +212,8 @@ class Adam(Optimizer):
             else:
                 g = g + self.weight_decay * x  # Adam: add the decay to the gradient
         t = state["step"] = state.get("step", 0) + 1
-        m = state["m"] = _lerp(state.get("m", 0.0), g, 1.0 - beta1)
+        m, weight = state.get("m", 0.0), 1.0 - beta1  # torch.lerp's rounding (see _lerp), written out: it runs per parameter
+        m = state["m"] = m + weight * (g - m) if weight < 0.5 else g - (g - m) * (1.0 - weight)
         v = state["v"] = beta2 * state.get("v", 0.0) + (1.0 - beta2) * g * g
         step_size = lr / (1.0 - beta1**t)
         denom = math.sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps
