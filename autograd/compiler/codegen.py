@@ -7,20 +7,21 @@ the outputs only), ``gx`` where the gradients of ``x`` are added (or None). For 
 
     def loss(x, ix, p, grads, seed, gx):
         x0, x1 = x
-        v5 = p[2] + p[0] * x0 + p[1] * x1
-        v6 = v5 if v5 > 0.0 else 0.0
+        p0, p1, p2 = p[:3]
+        v8 = p0 + p1 * x0 + p2 * x1
+        v9 = v8 if v8 > 0.0 else 0.0
         if seed is None:
-            return v6
-        g5 = (1.0 if v5 > 0.0 else 0.0) * seed
-        a2 = g5
-        a0 = x0 * g5
-        a1 = x1 * g5
-        grads[0] += a0
-        grads[1] += a1
-        grads[2] += a2
-        return v6
+            return v9
+        g8 = (1.0 if v8 > 0.0 else 0.0) * seed
+        grads[0] += g8
+        grads[1] += x0 * g8
+        grads[2] += x1 * g8
+        if gx is not None:
+            gx[0] += p1 * g8
+            gx[1] += p2 * g8
+        return v9
 
-Every node is a local variable (``v5``) unless its value is used once and nowhere else, in which
+The parameters are read into local names once (``p0``); every node is a local variable (``v8``) unless its value is used once and nowhere else, in which
 case its expression is written where it is used (the products inside the sum above). Gradients
 follow the reverse topological order of the graph, each parent's local derivative times the
 node's gradient, as ``backward()`` does, so the numbers are the graph path's. Nothing is written
