@@ -81,7 +81,7 @@ class CompiledStep:
     def backward(self, X_batch, y_batch, l2=0.0, l1=0.0):
         """The batch loss (penalties included) as a float; each parameter's ``.grad`` gets its
         gradient added, as ``loss.backward()`` adds it."""
-        values = [leaf.data for leaf in self.example.leaves]  # the parameters first, then any other Value it reads
+        values = self.example.leaf_values()  # the parameters first, then any other Value it reads
         grads = [0.0] * len(values)
         penalty = []
         if l2 or l1:
@@ -99,9 +99,7 @@ class CompiledStep:
         value = total / n
         for term in penalty:
             value = value + term
-        for p, g in zip(self.example.leaves, grads):  # the parameters, and any other Value it uses
-            old = p.grad
-            p.grad = g if old is None else old + g
+        self.example.accumulate(grads)  # into each parameter's .grad (and any other Value it uses)
         return value
 
 

@@ -473,6 +473,9 @@ class Formulas:
         return self._cache[key]
 
     def _forward(self, op, pattern):
+        expressions = getattr(op, "expressions", None)  # an operation of the compiler's own (take)
+        if expressions is not None:
+            return expressions(len(pattern) - 1)[0]
         f = op.forward
         tree = _as_tree(run_symbolically(f, self._symbols(pattern)))
         if tree is None:
@@ -495,6 +498,9 @@ class Formulas:
 
     def _derivative(self, op, pattern):
         n = len(pattern) - 1
+        expressions = getattr(op, "expressions", None)
+        if expressions is not None:
+            return expressions(n - 1)[1]
         f = getattr(op.derivative, "rule", op.derivative)  # a learner's own function, not its checking wrapper
         result = run_symbolically(f, self._symbols(pattern))
         if isinstance(result, (tuple, list)) and len(result) == n:

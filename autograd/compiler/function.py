@@ -13,7 +13,7 @@ import time
 import warnings
 
 from ..mode import mode
-from ..value import Constant, Value
+from ..value import Constant, Value, _real
 from .codegen import Generator
 from .program import Program, graph_run
 from .trace import CompileError, Retrace, arguments, rebuild, record
@@ -265,12 +265,22 @@ class Compiled:
         while len(grads) < len(self.leaves):
             grads.append(0.0)
 
-    def _accumulate(self, grads):
+    def leaf_values(self):
+        """The values of `leaves`, in order: the ``params`` list `run` takes."""
+        return [leaf._data for leaf in self.leaves]
+
+    def accumulate(self, grads):
+        """Add ``grads`` (a list in the order of `leaves`, as `run` fills it) to the leaves' ``.grad``,
+        as ``backward()`` adds a gradient (a leaf whose ``.grad`` is None starts from zero; a
+        `Constant` collects none)."""
         for leaf, g in zip(self.leaves, grads):
-            if isinstance(leaf, Constant):
-                continue
+            if type(g) is not float:
+                g = _real(g, "a compiled gradient")
             old = leaf._grad
-            leaf.grad = g if old is None else old + g  # checked as backward() would have it: a float
+            if type(leaf) is not Constant:
+                leaf._grad = g if old is None else old + g
+
+    _accumulate = accumulate
 
     # ---- looking inside ----
     @property

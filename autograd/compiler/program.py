@@ -103,7 +103,6 @@ class Program:
                         f"{v._data!r}); compute it inside the function, or use a leaf"
                     )
                 parents = tuple([ids[id(p)] for p in prev])
-                _check_formula(v, op)
                 if op.builtin and consts.issuperset(parents):
                     key = ("const", v._data.hex())
                     make = ("const", None, (), None, v._data, None)
@@ -130,6 +129,8 @@ class Program:
             node = index.get(key)
             if node is None:
                 kind, op, parents, slot, value, draw = make
+                if kind == "op":  # checked once, where the node first appears
+                    _check_formula(v, op)
                 node = Node(len(nodes), kind, op, parents, slot, value, draw, scope[1:] if scope and scope[0] is mark else scope)
                 nodes.append(node)
                 index[key] = node

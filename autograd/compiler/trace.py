@@ -183,6 +183,19 @@ def _take_derivative(i, *values_and_out):
 TAKE = OPERATIONS.setdefault("take", Operation("take", _take_derivative, lambda i, *values: values[int(i)]))
 
 
+def _take_expressions(n):
+    """take's formulas for ``n`` values as the expressions compiled code writes: ``(v0, v1, ...)[i]``,
+    and the local derivatives 0 for the index and ``1.0 if i % n == j else 0.0`` for value j (what
+    `_take_derivative` returns, without a call and a tuple per lookup)."""
+    forward = ("item", ("tuple", [("arg", j + 1) for j in range(n)]), ("arg", 0))
+    chosen = ("bin", "%", ("arg", 0), ("lit", n))
+    locals_ = [("if", ("cmp", chosen, ["=="], [("lit", j)]), ("lit", 1.0), ("lit", 0.0)) for j in range(n)]
+    return forward, [("lit", 0.0)] + locals_
+
+
+TAKE.expressions = _take_expressions  # read by `formulas` instead of the source of the lambdas above
+
+
 def take(values, index):
     """``values[index]``, as a lookup a compiled function repeats with the index of each call.
 
