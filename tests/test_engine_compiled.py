@@ -459,3 +459,23 @@ def test_with_eager_false_a_kind_is_compiled_once_its_calls_pay_for_it_or_are_an
     other = [0.5] * 199  # another kind: announced calls are per kind
     planned(other)
     assert planned.traces == 2
+
+
+def test_ctrl_c_at_any_line_of_a_compiled_call_leaves_nothing_recording():
+    from interrupts import AUTOGRAD, interrupt_everywhere
+
+    from autograd import is_tracing
+    from autograd.mode import mode
+
+    w = Parameter(0.5)
+
+    def run(f):
+        for x in (1.0, 2.0, 3.0):  # recorded and compiled, recorded to check, compiled code
+            f(x)
+
+    def check(f, interrupted):
+        assert not is_tracing() and mode.scope == ()
+        assert f(1.5) == math.tanh(0.75) + 2.25  # and it still computes
+
+    runs = interrupt_everywhere(lambda: compiled(lambda x: (w * x).tanh() + x * x), run, check, folders=(AUTOGRAD,))
+    assert runs > 1000

@@ -12,6 +12,7 @@ import math
 import time
 import warnings
 
+from ..interrupts import deferred_interrupts
 from ..mode import mode
 from ..value import Constant, Value, _real
 from .codegen import Generator
@@ -62,9 +63,9 @@ class Compiled:
     def slot(self, leaf):
         """The position of ``leaf`` in `leaves` (added at the end if new)."""
         slot = self._slots.get(id(leaf))
-        if slot is None:
-            slot = self._slots[id(leaf)] = len(self.leaves)
+        if slot is None:  # appended first: a Ctrl-C between the two lines costs a second slot, never a wrong one
             self.leaves.append(leaf)
+            slot = self._slots[id(leaf)] = len(self.leaves) - 1
         return slot
 
     # ---- calling ----
@@ -191,7 +192,7 @@ class Compiled:
                 f"{self.__name__} was called with {len(self.programs)} different kinds of arguments (shapes, "
                 "static values); compiling each would cost more than it saves"
             )
-        program = self.programs[key] = Program(self.leaves, self.wrt_inputs)
+        program = Program(self.leaves, self.wrt_inputs)
         program.generator = Generator(program, getattr(self.fn, "__name__", "compiled"))
         program.function = program.source = program.failed = None
         program.single = True
@@ -201,6 +202,7 @@ class Compiled:
         program.graph_calls = 0  # how many there were
         program.expected = 0  # calls announced with `expect` and not made yet
         program.cost = math.inf  # the seconds compiling it is expected to take
+        self.programs[key] = program  # whole, or not at all (a Ctrl-C above leaves no half-made program)
         return program
 
     def _graph(self, args, key, program, params, grads, seed, input_grads):
@@ -272,13 +274,14 @@ class Compiled:
     def accumulate(self, grads):
         """Add ``grads`` (a list in the order of `leaves`, as `run` fills it) to the leaves' ``.grad``,
         as ``backward()`` adds a gradient (a leaf whose ``.grad`` is None starts from zero; a
-        `Constant` collects none)."""
-        for leaf, g in zip(self.leaves, grads):
-            if type(g) is not float:
-                g = _real(g, "a compiled gradient")
-            old = leaf._grad
-            if type(leaf) is not Constant:
-                leaf._grad = g if old is None else old + g
+        `Constant` collects none). All or nothing, as ``backward()`` adds them: a Ctrl-C meanwhile
+        waits until every gradient is added."""
+        grads = [g if type(g) is float else _real(g, "a compiled gradient") for g in grads]
+        with deferred_interrupts():
+            for leaf, g in zip(self.leaves, grads):
+                if type(leaf) is not Constant:
+                    old = leaf._grad
+                    leaf._grad = g if old is None else old + g
 
     _accumulate = accumulate
 

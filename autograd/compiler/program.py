@@ -132,9 +132,9 @@ class Program:
                 if kind == "op":  # checked once, where the node first appears
                     _check_formula(v, op)
                 node = Node(len(nodes), kind, op, parents, slot, value, draw, scope[1:] if scope and scope[0] is mark else scope)
-                nodes.append(node)
-                index[key] = node
                 self._mark_grad(node)
+                nodes.append(node)
+                index[key] = node  # known by its key only once it is whole (a Ctrl-C leaves no half-made node)
                 if kind == "const":
                     consts.add(node.id)
             c = node.id
@@ -164,8 +164,8 @@ class Program:
 
     def _insert(self, path):
         if self.tree is None:
+            self.paths.append(path)  # before the tree holds it: the code is written from the tree
             self.tree = _chain(path, 0)
-            self.paths.append(path)
             return path
         at, parent, outcome = self.tree, None, None
         for i, (guard, result) in enumerate(path.guards):
@@ -175,8 +175,8 @@ class Program:
                 raise _inconsistent()
             child = at.children.get(result)
             if child is None:
-                at.children[result] = _chain(path, i + 1)
                 self.paths.append(path)
+                at.children[result] = _chain(path, i + 1)
                 return path
             at = child
         if isinstance(at, Branch):

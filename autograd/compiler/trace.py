@@ -346,13 +346,15 @@ def record(fn, args, key, watch=True, replay=()):
     else:
         traced = [_traced(a, k, inputs, None, None) if k[0] != "s" else a for a, k in zip(args, key)]
     scope = mode.scope
-    mode.tracer = tracer if watch else None
-    mode.scope = (tracer.mark,) + scope
     try:
-        out = fn(*traced)
-    finally:
-        mode.tracer = None
-        mode.scope = scope
+        try:
+            mode.tracer, mode.scope = (tracer if watch else None), (tracer.mark,) + scope
+            out = fn(*traced)
+        finally:
+            mode.tracer, mode.scope = None, scope
+    except BaseException:  # again: a Ctrl-C can land in the finally above, and must not leave it recording
+        mode.tracer, mode.scope = None, scope
+        raise
     if tracer.refused is not None:
         raise CompileError(tracer.refused)
     outputs = []
